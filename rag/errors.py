@@ -1,0 +1,60 @@
+"""Every error a user can meet, as one family of exceptions.
+
+Only the CLI turns them into exit codes and the UI into notices; the library raises them.
+"""
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: the message is written for the person who ran the command."""
+
+    exit_code = 1
+
+
+class InvalidInput(RagError):
+    """The user gave something we cannot use (empty question, bad option value)."""
+
+    exit_code = 2
+
+
+class EmptyQuestion(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__("the question is empty: type a question")
+
+
+class PathNotFound(InvalidInput):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"no such file or directory: {path}")
+
+
+class UnreadableFile(RagError):
+    """A file exists but cannot be turned into text (binary, unknown encoding, permissions)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot read {path}: {reason}")
+
+
+class ConfigError(RagError):
+    """A setting has a value we cannot use, or names something unknown."""
+
+    exit_code = 2
+
+
+class UnknownBackend(ConfigError):
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown {kind} backend {name!r}; known: {', '.join(sorted(known))}")
+
+
+class ModelUnavailable(RagError):
+    """The local model cannot be assembled or loaded."""
+
+
+class BackendUnavailable(RagError):
+    """A server we depend on (LLM, embeddings, Chroma) cannot be reached or failed."""
+
+
+class IndexBusy(RagError):
+    """Another ingestion holds the index."""

@@ -1,0 +1,130 @@
+"""The result types of the public API: small, frozen, and free of framework objects."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document, with its exact place in the original file: text == original[start:end]."""
+
+    document: str
+    language: str
+    text: str
+    start: int
+    end: int
+    index: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its similarity score."""
+
+    id: str
+    document: str
+    language: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict:
+        return {
+            "document": self.document,
+            "language": self.language,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One `[n]` of an answer: the passage it cites and the exact span (document[start:end] == text)."""
+
+    n: int
+    document: str
+    language: str
+    text: str
+    start: int
+    end: int
+    score: float
+    passage: Passage
+
+    def to_dict(self) -> dict:
+        return {
+            "n": self.n,
+            "document": self.document,
+            "language": self.language,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask` returns. `refused` answers carry no citations; `related` holds the closest passages."""
+
+    question: str
+    text: str
+    language: str
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False
+    related: tuple[Passage, ...] = ()
+    notices: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "answer": self.text,
+            "language": self.language,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "related": [p.to_dict() for p in self.related],
+            "notices": list(self.notices),
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document as the index knows it."""
+
+    document: str
+    language: str
+    chunks: int
+    sha256: str
+    ingested_at: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingestion changed. Lists hold document names."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    repaired: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (path, reason): files we could not read
+    chunks: int = 0  # chunks written by this run
+    notices: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "added": list(self.added),
+            "updated": list(self.updated),
+            "unchanged": list(self.unchanged),
+            "removed": list(self.removed),
+            "repaired": list(self.repaired),
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "chunks": self.chunks,
+            "notices": list(self.notices),
+        }

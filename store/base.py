@@ -1,0 +1,50 @@
+"""The vector-store protocol: what `rag` needs from a store, and nothing of Chroma's."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Protocol, Sequence, runtime_checkable
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Record:
+    """One chunk to store: its id, the document it belongs to, its text, vector and metadata."""
+
+    id: str
+    document: str
+    text: str
+    embedding: Sequence[float]
+    metadata: Mapping[str, Scalar] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One query result. `score` is cosine similarity (1 is identical)."""
+
+    id: str
+    document: str
+    text: str
+    score: float
+    metadata: Mapping[str, Scalar] = field(default_factory=dict)
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    def add(self, records: Sequence[Record]) -> None:
+        """Insert or replace records by id (an existing id is overwritten, never ignored)."""
+
+    def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
+        """The k nearest records, best first."""
+
+    def delete_document(self, document: str) -> int:
+        """Remove every record of `document`; return how many were removed."""
+
+    def count(self) -> int:
+        """Number of records stored."""
+
+    def documents(self) -> dict[str, list[Mapping[str, Scalar]]]:
+        """Every stored document with the metadata of each of its records."""
+
+    def get_document(self, document: str) -> list[Hit]:
+        """All records of one document (score 1.0), in no particular order."""
