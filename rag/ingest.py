@@ -1,0 +1,258 @@
+"""Ingestion: files -> clean paragraphs -> chunks -> embeddings -> store, idempotently.
+
+The store itself is the manifest: every chunk carries its document's content hash, chunk count and
+the chunker/embedder signature. So there is no side file that could disagree with the index, and
+each run compares what is on disk with what is stored:
+- unchanged hash, complete set of chunks, same signature -> nothing is written;
+- changed content -> the old chunks are deleted, then the new ones written (a crash in between
+  leaves a partial document, which the next run detects by its chunk count and rebuilds; the file
+  on disk still holds the text, so nothing is lost);
+- chunks missing, duplicated or made with another chunker/embedder -> the document is rebuilt,
+  and the report says so.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from llama_index.core.embeddings import BaseEmbedding
+
+from store import Record, VectorStore
+
+from .chunking import chunk_spans
+from .cleaning import clean
+from .errors import IndexBusy, PathNotFound, UnreadableFile
+from .language import detect
+from .loading import SourceText, read_text
+from .settings import Settings
+from .types import Chunk, IngestReport
+
+# Text formats we read. Other files found while walking a directory are named in a notice.
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+EMBED_BATCH = 16
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    source: SourceText
+    chunks: tuple[Chunk, ...]
+    language: str
+
+
+def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
+    """Expand directories; return (files to read, files of other types found while walking)."""
+    files: list[Path] = []
+    ignored: list[str] = []
+    for p in paths:
+        if not p.exists():
+            raise PathNotFound(str(p))
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or any(part.startswith(".") for part in f.relative_to(p).parts):
+                    continue
+                if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(f)
+                else:
+                    ignored.append(str(f))
+        else:
+            files.append(p)  # named explicitly: try to read it whatever its suffix
+    # The seeds' README describes the corpus; it is not part of it.
+    files = [f for f in files if not (f.name.lower() == "readme.md" and f not in paths)]
+    return files, ignored
+
+
+def prepare(source: SourceText, settings: Settings) -> PreparedDocument:
+    text = source.text
+    paragraphs = clean(text).kept
+    spans = chunk_spans(text, paragraphs, size=settings.chunk_size, max_size=settings.chunk_max)
+    body = " ".join(text[p.start : p.end] for p in paragraphs)
+    doc_lang = detect(body[:4000])
+    chunks = []
+    for i, s in enumerate(spans):
+        piece = text[s.start : s.end]
+        lang = detect(piece)
+        # Short chunks (a title, a byline) are unreliable to classify: trust the document's language.
+        if lang == "und" or (len(piece) < 80 and lang != doc_lang):
+            lang = doc_lang
+        chunks.append(Chunk(source.name, lang, piece, s.start, s.end, i))
+    return PreparedDocument(source, tuple(chunks), doc_lang)
+
+
+def signature(settings: Settings, embedder: BaseEmbedding) -> str:
+    """What the stored vectors depend on besides the text: a change forces a rebuild."""
+    return f"chunk-v1:{settings.chunk_size}:{settings.chunk_max}|{embedder.model_name}"
+
+
+def _chunk_id(doc: str, sha: str, index: int) -> str:
+    return f"{doc}:{sha[:16]}:{index}"
+
+
+@contextmanager
+def index_lock(home: Path) -> Iterator[None]:
+    """One ingestion at a time on this data directory; a second one fails at once, clearly."""
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "ingest.lock"
+    with path.open("a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy(
+                f"another ingestion is running on {home} (lock {path}); wait for it to finish"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _stored_state(store: VectorStore) -> dict[str, dict]:
+    """Per stored document: its hashes, chunk counts, signature and path, from chunk metadata."""
+    state: dict[str, dict] = {}
+    for doc, metas in store.documents().items():
+        by_sha: dict[str, list] = defaultdict(list)
+        for m in metas:
+            by_sha[str(m.get("sha256", ""))].append(m)
+        state[doc] = {"by_sha": by_sha, "metas": metas}
+    return state
+
+
+def _is_complete(metas: list, sha: str, sig: str) -> bool:
+    if not metas:
+        return False
+    indexes = sorted(int(m.get("index", -1)) for m in metas)
+    expected = int(metas[0].get("n_chunks", -1))
+    return (
+        indexes == list(range(expected))
+        and all(m.get("signature") == sig and m.get("sha256") == sha for m in metas)
+    )
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    *,
+    store: VectorStore,
+    embedder: BaseEmbedding,
+    settings: Settings,
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    paths = [Path(p) for p in paths]
+    files, ignored = find_files(paths)
+    skipped: list[tuple[str, str]] = []  # files we tried to read and could not
+    sig = signature(settings, embedder)
+    with index_lock(settings.home):
+        stored = _stored_state(store)
+        added, updated, unchanged, repaired = [], [], [], []
+        notices = [f"ignored {len(ignored)} file(s) of unsupported types: {', '.join(ignored[:5])}"] if ignored else []
+        todo: list[tuple[PreparedDocument, str]] = []  # (document, what happened to it)
+        seen: dict[str, str] = {}
+        max_bytes = int(settings.max_file_mb * 1024 * 1024)
+        for f in files:
+            try:
+                source = read_text(f, max_bytes=max_bytes)
+            except UnreadableFile as e:
+                skipped.append((str(f), e.reason))
+                continue
+            if source.name in seen:
+                other = seen[source.name]
+                skipped.append((str(f), f"another file named {source.name} was ingested in this run ({other})"))
+                continue
+            seen[source.name] = str(f)
+            if source.encoding not in ("utf-8", "utf_8", "ascii"):
+                notices.append(f"{source.name}: decoded as {source.encoding}")
+            entry = stored.get(source.name)
+            if entry is None:
+                todo.append((prepare(source, settings), "added"))
+                continue
+            metas_same = entry["by_sha"].get(source.sha256, [])
+            other_versions = [s for s in entry["by_sha"] if s != source.sha256]
+            if _is_complete(metas_same, source.sha256, sig) and not other_versions:
+                unchanged.append(source.name)
+                continue
+            if metas_same:
+                why = (
+                    "made with other chunking or embedding settings"
+                    if any(m.get("signature") != sig for m in metas_same)
+                    else "incomplete (an interrupted ingestion?) or mixed with another version"
+                )
+                notices.append(f"{source.name}: stored copy was {why}; rebuilt")
+                kind = "repaired"
+            else:
+                kind = "updated"
+            # Delete first, then write: see the module docstring for why a crash here loses nothing.
+            store.delete_document(source.name)
+            todo.append((prepare(source, settings), kind))
+
+        total = sum(len(d.chunks) for d, _ in todo)
+        done = 0
+        if progress:
+            progress(0, total)
+        written = 0
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for doc, kind in todo:
+            src = doc.source
+            chunks = doc.chunks
+            for b in range(0, len(chunks), EMBED_BATCH):
+                batch = chunks[b : b + EMBED_BATCH]
+                vectors = embedder.get_text_embedding_batch([c.text for c in batch])
+                store.add(
+                    [
+                        Record(
+                            id=_chunk_id(src.name, src.sha256, c.index),
+                            document=src.name,
+                            text=c.text,
+                            embedding=v,
+                            metadata={
+                                "path": str(src.path.resolve()),
+                                "sha256": src.sha256,
+                                "encoding": src.encoding,
+                                "index": c.index,
+                                "n_chunks": len(chunks),
+                                "start": c.start,
+                                "end": c.end,
+                                "language": c.language,
+                                "doc_language": doc.language,
+                                "signature": sig,
+                                "ingested_at": now,
+                            },
+                        )
+                        for c, v in zip(batch, vectors)
+                    ]
+                )
+                done += len(batch)
+                written += len(batch)
+                if progress:
+                    progress(done, total)
+            {"added": added, "updated": updated, "repaired": repaired}[kind].append(src.name)
+            if not chunks:
+                notices.append(f"{src.name}: no text left after cleaning; nothing stored")
+
+        removed = []
+        if prune:
+            for doc, entry in stored.items():
+                if doc in seen:
+                    continue
+                doc_paths = {str(m.get("path", "")) for m in entry["metas"]}
+                if not any(p and os.path.exists(p) for p in doc_paths):
+                    store.delete_document(doc)
+                    removed.append(doc)
+
+    return IngestReport(
+        added=tuple(added),
+        updated=tuple(updated),
+        unchanged=tuple(unchanged),
+        removed=tuple(removed),
+        repaired=tuple(repaired),
+        skipped=tuple(skipped),
+        chunks=written,
+        notices=tuple(notices),
+    )
+

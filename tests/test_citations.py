@@ -1,0 +1,35 @@
+"""Citation parsing: raw model text in, clean text and checked citation numbers out. No model."""
+import pytest
+
+from rag.citations import parse_reply
+
+CASES = [
+    # (raw reply, passages retrieved, clean text, cited numbers, refused, dropped)
+    ("Cambodia arrested 2,141 suspects [1].", 3, "Cambodia arrested 2,141 suspects [1].", (1,), False, ()),
+    ("A [1]. B [2].", 3, "A [1]. B [2].", (1, 2), False, ()),
+    ("A [1, 2]. B [2][3].", 3, "A [1][2]. B [2][3].", (1, 2, 3), False, ()),
+    ("Invented [7]. Real [2].", 3, "Invented. Real [2].", (2,), False, (7,)),
+    ("Only made up [4][5].", 3, "Only made up.", (), False, (4, 5)),
+    ("柬埔寨逮捕了2141名嫌疑人【1】。", 3, "柬埔寨逮捕了2141名嫌疑人[1]。", (1,), False, ()),
+    ("緬甸移交了1207名嫌疑人［2］。", 2, "緬甸移交了1207名嫌疑人[2]。", (2,), False, ()),
+    ("See [Source 2] and [source 1].", 2, "See [2] and [1].", (2, 1), False, ()),
+    ("Footnote style [^1].", 1, "Footnote style [1].", (1,), False, ()),
+    ("Range [1-3].", 3, "Range [1][2][3].", (1, 2, 3), False, ()),
+    ("NO_ANSWER", 3, "", (), True, ()),
+    ("no answer", 3, "", (), True, ()),
+    ("The sources say nothing. NO_ANSWER", 3, "", (), True, ()),
+    ("Plain text without markers.", 3, "Plain text without markers.", (), False, ()),
+    ("Brackets that are not markers [sic] stay [a].", 2, "Brackets that are not markers [sic] stay [a].", (), False, ()),
+    ("Year [2019] is not a passage.", 3, "Year is not a passage.", (), False, (2019,)),
+    ("Trailing space before dot [1] .", 1, "Trailing space before dot [1].", (1,), False, ()),
+    ("Repeated [1] again [1].", 1, "Repeated [1] again [1].", (1,), False, ()),
+    ("Zero is not a passage [0].", 1, "Zero is not a passage.", (), False, (0,)),
+]
+
+
+@pytest.mark.parametrize("raw,n,text,cited,refused,dropped", CASES)
+def test_parse_reply(raw, n, text, cited, refused, dropped):
+    got = parse_reply(raw, n)
+    assert (got.text, got.cited, got.refused) == (text, cited, refused)
+    if not refused:
+        assert got.dropped == dropped
