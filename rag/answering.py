@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Sequence, Union
 
-from .citations import parse_reply
+from .citations import attribute, parse_reply
 from .language import name as language_name
 from .llm import LLM, Message
 from .messages import message
@@ -18,10 +18,21 @@ from .types import Answer, Citation, Passage
 # Kept identical for every question so llama.cpp can reuse its evaluated prefix (the KV cache).
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources the user gives you. "
-    "Write one to three short sentences. After each claim, put the number of the source it comes "
-    "from in square brackets, like [1]. Do not use any outside knowledge. "
+    "Answer in one or two short, complete sentences. End every sentence with the number of the "
+    "source it comes from, in square brackets, like [2]. Do not use any outside knowledge. "
     "If the sources do not contain the answer, reply with exactly: NO_ANSWER"
 )
+# One worked example (cross-lingual on purpose). With it the 1.5B local model writes complete
+# sentences with markers far more often; being a fixed prefix, it costs nothing after the first call.
+EXAMPLE = [
+    {
+        "role": "user",
+        "content": "Sources:\n[1] Le pont a été inauguré en 1932 et a coûté 4,5 millions de dollars.\n"
+        "[2] The museum welcomed 12,000 visitors in May.\n\n"
+        "Question: How many visitors did the museum have in May?\nAnswer in English.",
+    },
+    {"role": "assistant", "content": "The museum welcomed 12,000 visitors in May [2]."},
+]
 _REFUSAL_SENTINEL = "NO_ANSWER"
 
 
@@ -49,13 +60,8 @@ Event = Union[Sources, Delta, Final]
 
 def build_messages(question: str, language: str, passages: Sequence[Passage]) -> list[Message]:
     sources = "\n".join(f"[{i}] {' '.join(p.text.split())}" for i, p in enumerate(passages, 1))
-    lang = language_name(language)
-    user = (
-        f"Sources:\n{sources}\n\n"
-        f"Question: {question}\n"
-        f"Answer in {lang}, citing sources like [1]. Write numbers as digits in the usual {lang} way."
-    )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    user = f"Sources:\n{sources}\n\nQuestion: {question}\nAnswer in {language_name(language)}."
+    return [{"role": "system", "content": SYSTEM_PROMPT}, *EXAMPLE, {"role": "user", "content": user}]
 
 
 def refusal(question: str, language: str, related: Sequence[Passage], notices: Sequence[str] = ()) -> Answer:
@@ -116,7 +122,11 @@ def finish(
     parsed = parse_reply(raw, len(context))
     if parsed.refused or not parsed.text:
         return refusal(question, language, retrieved, notices)
-    if not parsed.cited:
+    text, cited = parsed.text, parsed.cited
+    if not cited:
+        # The model quoted without citing: attribute sentences copied from a passage (checked by overlap).
+        text, cited = attribute(text, [p.text for p in context])
+    if not cited:
         return refusal(question, language, retrieved, (*notices, message("uncited", language)))
     citations = tuple(
         Citation(
@@ -129,12 +139,12 @@ def finish(
             score=p.score,
             passage=p,
         )
-        for n in parsed.cited
+        for n in cited
         for p in [context[n - 1]]
     )
     return Answer(
         question=question,
-        text=parsed.text,
+        text=text,
         language=language,
         citations=citations,
         refused=False,

@@ -64,3 +64,64 @@ def parse_reply(raw: str, n_passages: int) -> ParsedReply:
     text = re.sub(r"(?<=[\u3000-\u9fff\uff00-\uffef]) (?=\[)", "", text)  # no space before [n] in CJK
     text = text.strip()
     return ParsedReply(text=text, cited=tuple(cited), refused=False, dropped=tuple(dropped))
+
+
+# A sentence ends at . ! ? before a space or the end (so "5.500" is not split), or at 。！？.
+_SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|[。！？]+|$)", re.S)
+
+
+def _bigrams(text: str) -> set[str]:
+    """Word bigrams (character bigrams inside CJK runs): shared mostly by copies, not by chance."""
+    grams: set[str] = set()
+    prev = None
+    for w in re.findall(r"\w+", text.lower()):
+        if re.search(r"[\u3000-\u9fff]", w):
+            grams.update(w[i : i + 2] for i in range(len(w) - 1))
+            prev = None
+            continue
+        if prev is not None:
+            grams.add(f"{prev} {w}")
+        prev = w
+    return grams
+
+
+def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[str, tuple[int, ...]]:
+    """Add `[n]` to sentences that carry no marker but are (nearly) copied from passage n.
+
+    Small models often quote a source without citing it. A sentence whose character bigrams are
+    mostly (>= threshold) found in one passage is attributed to the best such passage; others are
+    left alone, so nothing is cited on a guess.
+    """
+    if not passages:
+        return text, ()
+    grams = [_bigrams(p) for p in passages]
+    out: list[str] = []
+    added: list[int] = []
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        body = sentence.strip()
+        if not body or re.search(r"\[\d+\]", body):
+            out.append(sentence)
+            continue
+        mine = _bigrams(body)
+        if len(mine) < 3:
+            out.append(sentence)
+            continue
+        scores = [len(mine & g) / len(mine) for g in grams]
+        best = max(range(len(scores)), key=scores.__getitem__)
+        if scores[best] < threshold:
+            out.append(sentence)
+            continue
+        n = best + 1
+        added.append(n)
+        stripped = sentence.rstrip()
+        tail = sentence[len(stripped):]
+        punct = re.search(r"[.!?。！？]+$", stripped)
+        if punct:
+            cjk = re.search(r"[\u3000-\u9fff]", stripped) is not None
+            sep = "" if cjk else " "
+            stripped = f"{stripped[: punct.start()]}{sep}[{n}]{punct.group(0)}"
+        else:
+            stripped = f"{stripped} [{n}]"
+        out.append(stripped + tail)
+    return "".join(out), tuple(dict.fromkeys(added))

@@ -33,3 +33,28 @@ def test_parse_reply(raw, n, text, cited, refused, dropped):
     assert (got.text, got.cited, got.refused) == (text, cited, refused)
     if not refused:
         assert got.dropped == dropped
+
+
+from rag.citations import attribute  # noqa: E402
+
+SOURCES = [
+    "Myanmar đã trao trả hơn 5.500 nghi phạm cho Trung Quốc thông qua cơ chế phối hợp ba bên.",
+    "9月6日，緬甸相關地方執法部門集中向我方移交涉詐犯罪嫌疑人1207名，以及一大批作案工具。",
+    "La Chine a résolu 391 000 cas de fraude en 2022.",
+]
+
+ATTRIBUTION = [
+    # (text without markers, expected text, attributed passage numbers)
+    ("Myanmar đã trao trả hơn 5.500 nghi phạm cho Trung Quốc.",
+     "Myanmar đã trao trả hơn 5.500 nghi phạm cho Trung Quốc [1].", (1,)),
+    ("緬甸向我方移交涉詐犯罪嫌疑人1207名。", "緬甸向我方移交涉詐犯罪嫌疑人1207名[2]。", (2,)),
+    ("The capital of Australia is Canberra.", "The capital of Australia is Canberra.", ()),
+    ("Already cited [3]. La Chine a résolu 391 000 cas de fraude",
+     "Already cited [3]. La Chine a résolu 391 000 cas de fraude [3]", (3,)),
+    ("", "", ()),
+]
+
+
+@pytest.mark.parametrize("text,expected,added", ATTRIBUTION)
+def test_attribute_quoted_sentences(text, expected, added):
+    assert attribute(text, SOURCES) == (expected, added)
