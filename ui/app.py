@@ -46,42 +46,53 @@ def _pairs(history: list[dict]) -> list[tuple[str, str]]:
     return pairs
 
 
-def create_app(assistant):
-    import gradio as gr
+SKIP = object()  # "leave this output as it is"
 
+
+def chat_turn(assistant, message: str, history: list[dict]) -> Iterator[tuple]:
+    """One chat turn as a stream of (history, textbox, sources panel); SKIP leaves an output as is.
+
+    Kept free of Gradio so it can be tested directly with the fake backends.
+    """
     from rag import Delta, Final, RagError, Sources
     from rag.render import sources_markdown
 
-    def respond(message: str, history: list[dict]) -> Iterator[tuple[list[dict], str, str]]:
-        history = list(history or [])
-        if not message or not message.strip():
-            gr.Warning("Type a question first.")
-            yield history, message, gr.skip()
-            return
-        prior = _pairs(history)
-        history += [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        yield history, "", "_Searching the documents…_"
-        passages: tuple = ()
-        try:
-            for event in assistant.ask_stream(message, prior):
-                if isinstance(event, Sources):
-                    passages = event.passages
-                    yield history, "", sources_markdown(passages)
-                elif isinstance(event, Delta):
-                    current = history[-1]["content"]
-                    history[-1]["content"] = ("" if current == "…" else current) + event.text
-                    yield history, "", gr.skip()
-                elif isinstance(event, Final):
-                    answer = event.answer
-                    history[-1]["content"] = _answer_markdown(answer)
-                    if answer.refused:
-                        panel = sources_markdown(answer.related, title="Possibly related (not cited)")
-                    else:
-                        panel = sources_markdown(passages[: len(passages)], cited=[c.n for c in answer.citations])
-                    yield history, "", panel
-        except RagError as e:
-            history[-1]["content"] = f"⚠️ {e}"
-            yield history, "", gr.skip()
+    history = list(history or [])
+    if not message or not message.strip():
+        yield history, message, "_Type a question first._"
+        return
+    prior = _pairs(history)
+    history += [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+    yield history, "", "_Searching the documents…_"
+    passages: tuple = ()
+    try:
+        for event in assistant.ask_stream(message, prior):
+            if isinstance(event, Sources):
+                passages = event.passages
+                yield history, "", sources_markdown(passages)
+            elif isinstance(event, Delta):
+                current = history[-1]["content"]
+                history[-1]["content"] = ("" if current == "…" else current) + event.text
+                yield history, "", SKIP
+            elif isinstance(event, Final):
+                answer = event.answer
+                history[-1]["content"] = _answer_markdown(answer)
+                if answer.refused:
+                    panel = sources_markdown(answer.related, title="Possibly related (not cited)")
+                else:
+                    panel = sources_markdown(passages, cited=[c.n for c in answer.citations])
+                yield history, "", panel
+    except RagError as e:
+        history[-1]["content"] = f"⚠️ {e}"
+        yield history, "", SKIP
+
+
+def create_app(assistant):
+    import gradio as gr
+
+    def respond(message: str, history: list[dict]):
+        for out in chat_turn(assistant, message, history):
+            yield tuple(gr.skip() if o is SKIP else o for o in out)
 
     with gr.Blocks(title="Ask the documents") as demo:
         gr.Markdown(
