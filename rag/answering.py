@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Sequence, Union
 
-from .citations import attribute, parse_reply
+from .citations import attribute, parse_reply, verify
 from .language import name as language_name
 from .llm import LLM, Message
 from .messages import message
@@ -126,6 +126,9 @@ def finish(
     if not cited:
         # The model quoted without citing: attribute sentences copied from a passage (checked by overlap).
         text, cited = attribute(text, [p.text for p in context])
+    if cited:
+        # Small models often cite the wrong number: move markers to the passage holding the evidence.
+        text, cited, _ = verify(text, [p.text for p in context])
     if not cited:
         return refusal(question, language, retrieved, (*notices, message("uncited", language)))
     citations = tuple(

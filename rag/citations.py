@@ -125,3 +125,51 @@ def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[s
             stripped = f"{stripped} [{n}]"
         out.append(stripped + tail)
     return "".join(out), tuple(dict.fromkeys(added))
+
+
+_MARKERS_IN = re.compile(r"\[(\d+)\]")
+
+
+def _containment(sentence: str, grams: set[str]) -> float:
+    mine = _bigrams(sentence)
+    return len(mine & grams) / len(mine) if mine else 0.0
+
+
+def verify(text: str, passages: list[str]) -> tuple[str, tuple[int, ...], int]:
+    """Check each sentence's `[n]` against the passages and move it when the evidence is elsewhere.
+
+    A sentence's markers are replaced when its cited passages do not hold its numbers but another
+    passage does, or when it is a near copy (>= 0.6 bigram overlap) of another passage while sharing
+    little (< 0.3) with the cited ones. Returns (text, cited numbers in order, sentences corrected).
+    """
+    from .numbers import all_found, numbers_in
+
+    grams = [_bigrams(p) for p in passages]
+    out: list[str] = []
+    fixed = 0
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        cited = [int(n) for n in _MARKERS_IN.findall(sentence) if 1 <= int(n) <= len(passages)]
+        if not cited:
+            out.append(sentence)
+            continue
+        body = _MARKERS_IN.sub("", sentence)
+        better: int | None = None
+        if numbers_in(body) and not any(all_found(body, passages[n - 1]) for n in cited):
+            holders = [i for i, p in enumerate(passages, 1) if all_found(body, p)]
+            if holders:
+                better = max(holders, key=lambda i: _containment(body, grams[i - 1]))
+        elif max(_containment(body, grams[n - 1]) for n in cited) < 0.3:
+            scores = [_containment(body, g) for g in grams]
+            best = max(range(len(scores)), key=scores.__getitem__) + 1
+            if scores[best - 1] >= 0.6:
+                better = best
+        if better is not None:
+            fixed += 1
+            first = _MARKERS_IN.search(sentence)
+            assert first is not None
+            sentence = sentence[: first.start()] + f"[{better}]" + _MARKERS_IN.sub("", sentence[first.end():])
+        out.append(sentence)
+    new = "".join(out)
+    order = tuple(dict.fromkeys(int(n) for n in _MARKERS_IN.findall(new)))
+    return new, order, fixed

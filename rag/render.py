@@ -51,7 +51,7 @@ def sources_markdown(passages: Sequence[Passage], cited: Sequence[int] = (), tit
     for i, p in enumerate(passages, 1):
         mark = " ✓ cited" if i in cited else ""
         out.append(
-            f"\n**[{i}]** `{escape_md(p.document)}` · {language_name(p.language)} · "
+            f"\n**[{i}] {escape_md(p.document)}** · {language_name(p.language)} · "
             f"score {p.score:.3f}{mark}\n\n> {escape_md(p.text)}"
         )
     return "\n".join(out)

@@ -58,3 +58,28 @@ ATTRIBUTION = [
 @pytest.mark.parametrize("text,expected,added", ATTRIBUTION)
 def test_attribute_quoted_sentences(text, expected, added):
     assert attribute(text, SOURCES) == (expected, added)
+
+
+from rag.citations import verify  # noqa: E402
+
+PASSAGES = [
+    "Myanmar đã trao trả hơn 5.500 nghi phạm. Trong khi đó, phía Campuchia đã bắt giữ 2.141 nghi phạm.",
+    "Cuộc họp ngày 14/11 nêu rõ tình trạng tội phạm lừa đảo xuyên biên giới.",
+    "Theo thông báo của Bộ Công an Trung Quốc, đại diện 6 nước đã ký văn kiện hợp tác.",
+]
+
+VERIFY = [
+    # (text, expected text, cited, corrected sentences)
+    ("Campuchia đã bắt giữ 2.141 nghi phạm [3].", "Campuchia đã bắt giữ 2.141 nghi phạm [1].", (1,), 1),
+    ("Cambodia arrested 2,141 suspects [2].", "Cambodia arrested 2,141 suspects [1].", (1,), 1),
+    ("Campuchia đã bắt giữ 2.141 nghi phạm [1].", "Campuchia đã bắt giữ 2.141 nghi phạm [1].", (1,), 0),
+    ("Cambodia arrested 9,999 suspects [2].", "Cambodia arrested 9,999 suspects [2].", (2,), 0),  # no holder: unchanged
+    ("Đại diện 6 nước đã ký văn kiện hợp tác [2].", "Đại diện 6 nước đã ký văn kiện hợp tác [3].", (3,), 1),
+    ("Six countries signed [3]. Cambodia arrested 2141 people [1][2].",
+     "Six countries signed [3]. Cambodia arrested 2141 people [1][2].", (3, 1, 2), 0),
+]
+
+
+@pytest.mark.parametrize("text,expected,cited,fixed", VERIFY)
+def test_verify_moves_markers_to_the_evidence(text, expected, cited, fixed):
+    assert verify(text, PASSAGES) == (expected, cited, fixed)

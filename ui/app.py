@@ -27,9 +27,9 @@ def _answer_markdown(answer) -> str:
     from rag.render import escape_md
 
     text = escape_md(answer.text)
-    # escape_md protects brackets; markers we produced ourselves are safe to show plainly.
+    # escape_md protects brackets; the markers we checked ourselves are safe to show plainly.
     for c in answer.citations:
-        text = text.replace(f"\\[{c.n}\\]", f"**[{c.n}]**")
+        text = text.replace(f"\\[{c.n}\\]", f"[{c.n}]")
     notes = "".join(f"\n\n_{escape_md(n)}_" for n in answer.notices)
     return text + notes
 
