@@ -25,6 +25,7 @@ ingest: install
 	$(BIN)/rag ingest seeds
 
 run: install
+	$(BIN)/rag model
 	$(BIN)/rag ingest seeds
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)
 

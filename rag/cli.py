@@ -100,6 +100,18 @@ def cmd_documents(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    from .api import get_assistant
+    from .model_file import ensure_model
+
+    path = ensure_model(get_assistant().settings.model_dir, progress=not args.json, verify=args.verify)
+    if args.json:
+        _print_json({"path": str(path), "verified": True})
+    else:
+        print(f"local model ready: {path}")
+    return 0
+
+
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
     if value is None:
         return None
@@ -150,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("documents", help="list indexed documents")
     s.add_argument("--json", action="store_true", help="print the list as JSON")
     s.set_defaults(func=cmd_documents)
+
+    s = sub.add_parser("model", help="assemble and verify the packaged local model (done on first use otherwise)")
+    s.add_argument("--verify", action="store_true", help="re-hash the model file even if it was verified before")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.set_defaults(func=cmd_model)
 
     s = sub.add_parser("serve", help="open the web chat")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")

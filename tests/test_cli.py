@@ -92,5 +92,5 @@ def test_help_lists_commands(capsys):
         main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
-    for cmd in ("ingest", "search", "ask", "documents", "serve"):
+    for cmd in ("ingest", "search", "ask", "documents", "model", "serve"):
         assert cmd in out
