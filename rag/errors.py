@@ -58,3 +58,7 @@ class BackendUnavailable(RagError):
 
 class IndexBusy(RagError):
     """Another ingestion holds the index."""
+
+
+class KeywordIndexStale(RagError):
+    """The keyword index file was built by another version (or is not an index): rebuild it."""

@@ -25,12 +25,13 @@ from llama_index.core.embeddings import BaseEmbedding
 
 from store import Record, VectorStore
 
-from .chunking import chunk_spans
+from .chunking import chunk_spans, split_sentences
 from .cleaning import clean
 from .errors import IndexBusy, PathNotFound, UnreadableFile
 from .language import detect
 from .loading import SourceText, read_text
 from .settings import Settings
+from .keywords import KeywordItem
 from .types import Chunk, IngestReport
 
 # Text formats we read. Other files found while walking a directory are named in a notice.
@@ -86,9 +87,10 @@ def prepare(source: SourceText, settings: Settings) -> PreparedDocument:
     return PreparedDocument(source, tuple(chunks), doc_lang)
 
 
-def signature(settings: Settings, embedder: BaseEmbedding) -> str:
+def signature(settings: Settings, embedder: BaseEmbedding, centering=None) -> str:
     """What the stored vectors depend on besides the text: a change forces a rebuild."""
-    return f"chunk-v1:{settings.chunk_size}:{settings.chunk_max}|{embedder.model_name}"
+    center = f"|center:{centering.name}" if centering is not None else ""
+    return f"chunk-v1:{settings.chunk_size}:{settings.chunk_max}|{embedder.model_name}{center}"
 
 
 def _chunk_id(doc: str, sha: str, index: int) -> str:
@@ -143,12 +145,20 @@ def ingest_paths(
     settings: Settings,
     prune: bool = False,
     progress: Progress | None = None,
+    keywords=None,
+    centering=None,
+    sentences: VectorStore | None = None,
 ) -> IngestReport:
+    """Ingest `paths`. Side indexes, when given, are kept in step with the chunk store: `keywords`
+    (a KeywordIndex) and `sentences` (a store of sentence vectors); with `centering`, stored
+    vectors are centred on their chunk's language (see `centering.py`)."""
     paths = [Path(p) for p in paths]
     files, ignored = find_files(paths)
     skipped: list[tuple[str, str]] = []  # files we tried to read and could not
-    sig = signature(settings, embedder)
+    sig = signature(settings, embedder, centering)
     with index_lock(settings.home):
+        if keywords is not None and keywords.needs_rebuild():
+            keywords.reset()  # refilled from the store by sync_keywords at the end of this run
         stored = _stored_state(store)
         added, updated, unchanged, repaired = [], [], [], []
         notices = [f"ignored {len(ignored)} file(s) of unsupported types: {', '.join(ignored[:5])}"] if ignored else []
@@ -188,7 +198,7 @@ def ingest_paths(
             else:
                 kind = "updated"
             # Delete first, then write: see the module docstring for why a crash here loses nothing.
-            store.delete_document(source.name)
+            _delete_everywhere(source.name, store, keywords, sentences)
             todo.append((prepare(source, settings), kind))
 
         total = sum(len(d.chunks) for d, _ in todo)
@@ -203,6 +213,8 @@ def ingest_paths(
             for b in range(0, len(chunks), EMBED_BATCH):
                 batch = chunks[b : b + EMBED_BATCH]
                 vectors = embedder.get_text_embedding_batch([c.text for c in batch])
+                if centering is not None:
+                    vectors = centering.apply_many(vectors, [c.language for c in batch]).tolist()
                 store.add(
                     [
                         Record(
@@ -227,6 +239,13 @@ def ingest_paths(
                         for c, v in zip(batch, vectors)
                     ]
                 )
+                if keywords is not None:
+                    keywords.add([KeywordItem(_chunk_id(src.name, src.sha256, c.index), src.name, c.text,
+                                              c.language) for c in batch])
+                if sentences is not None:
+                    add_sentences(sentences, src.text, [
+                        (_chunk_id(src.name, src.sha256, c.index), src.name, c.start, c.end, c.language)
+                        for c in batch], embedder, centering, sig)
                 done += len(batch)
                 written += len(batch)
                 if progress:
@@ -242,8 +261,12 @@ def ingest_paths(
                     continue
                 doc_paths = {str(m.get("path", "")) for m in entry["metas"]}
                 if not any(p and os.path.exists(p) for p in doc_paths):
-                    store.delete_document(doc)
+                    _delete_everywhere(doc, store, keywords, sentences)
                     removed.append(doc)
+        if keywords is not None:
+            notices += sync_keywords(store, keywords)
+        if sentences is not None:
+            notices += sync_sentences(store, sentences, embedder, centering, sig)
 
     return IngestReport(
         added=tuple(added),
@@ -256,3 +279,92 @@ def ingest_paths(
         notices=tuple(notices),
     )
 
+
+
+def sync_keywords(store: VectorStore, keywords) -> list[str]:
+    """Make the keyword index hold exactly the store's chunks; say what had to be rebuilt.
+
+    The store is the reference. A keyword index that is missing, of an old format or out of step
+    (an interrupted run, a deleted file) is rebuilt from the texts already in the store, per
+    document; no re-embedding is needed.
+    """
+    notices = []
+    in_store = {doc: {_chunk_id(doc, str(m.get("sha256", "")), int(m.get("index", 0))) for m in metas}
+                for doc, metas in store.documents().items()}
+    in_keywords = keywords.ids_by_document()
+    for doc in sorted(set(in_store) | set(in_keywords)):
+        if in_store.get(doc, set()) == in_keywords.get(doc, set()):
+            continue
+        keywords.delete_document(doc)
+        hits = store.get_document(doc)
+        if hits:
+            keywords.add([KeywordItem(h.id, doc, h.text, str(h.metadata.get("language", "und"))) for h in hits])
+        notices.append(f"{doc}: keyword index was out of step with the vector store; rebuilt")
+    return notices
+
+
+def _delete_everywhere(document: str, store: VectorStore, keywords, sentences) -> None:
+    store.delete_document(document)
+    if keywords is not None:
+        keywords.delete_document(document)
+    if sentences is not None:
+        sentences.delete_document(document)
+
+
+def add_sentences(sentences: VectorStore, text: str, chunks, embedder, centering, sig: str) -> None:
+    """Embed and store the sentences of `chunks` ((chunk id, document, start, end, language))."""
+    from .cleaning import Span
+
+    rows = []
+    for chunk_id, doc, start, end, lang in chunks:
+        for j, sp in enumerate(split_sentences(text, Span(start, end), max_size=400)):
+            rows.append((f"{chunk_id}#{j}", doc, text[sp.start : sp.end], sp.start, sp.end, lang, chunk_id))
+    for b in range(0, len(rows), EMBED_BATCH):
+        part = rows[b : b + EMBED_BATCH]
+        vectors = embedder.get_text_embedding_batch([r[2] for r in part])
+        if centering is not None:
+            vectors = centering.apply_many(vectors, [r[5] for r in part]).tolist()
+        sentences.add([
+            Record(id_, doc, t, v, {"start": s0, "end": e0, "language": lang, "chunk_id": cid, "signature": sig})
+            for (id_, doc, t, s0, e0, lang, cid), v in zip(part, vectors)
+        ])
+
+
+def sync_sentences(store: VectorStore, sentences: VectorStore, embedder, centering, sig: str) -> list[str]:
+    """Make the sentence index cover exactly the store's chunks, made with the same settings."""
+    notices = []
+    chunk_ids: dict[str, set[str]] = {
+        doc: {_chunk_id(doc, str(m.get("sha256", "")), int(m.get("index", 0))) for m in metas}
+        for doc, metas in store.documents().items()
+    }
+    covered: dict[str, set[str]] = {}
+    stale: set[str] = set()
+    for doc, metas in sentences.documents().items():
+        covered[doc] = {str(m.get("chunk_id", "")) for m in metas}
+        if any(m.get("signature") != sig for m in metas):
+            stale.add(doc)
+    for doc in sorted(set(chunk_ids) | set(covered)):
+        if chunk_ids.get(doc, set()) == covered.get(doc, set()) and doc not in stale:
+            continue
+        sentences.delete_document(doc)
+        hits = store.get_document(doc)
+        if hits:
+            path = str(hits[0].metadata.get("path", ""))
+            try:
+                text = read_text(Path(path)).text
+            except (UnreadableFile, OSError):
+                text = None
+            if text is not None and all(text[int(h.metadata["start"]) : int(h.metadata["end"])] == h.text
+                                        for h in hits):
+                add_sentences(sentences, text, [
+                    (h.id, doc, int(h.metadata["start"]), int(h.metadata["end"]),
+                     str(h.metadata.get("language", "und"))) for h in hits], embedder, centering, sig)
+            else:
+                # The file changed or vanished since: index each chunk's own text, offsets relative to it.
+                for h in hits:
+                    base = int(h.metadata.get("start", 0))
+                    add_sentences(sentences, " " * base + h.text, [
+                        (h.id, doc, base, base + len(h.text), str(h.metadata.get("language", "und")))],
+                        embedder, centering, sig)
+        notices.append(f"{doc}: sentence index was out of step with the vector store; rebuilt")
+    return notices

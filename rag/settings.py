@@ -65,12 +65,27 @@ class Settings(BaseSettings):
     )
     chunk_max: int = Field(default=900, ge=100, description="Hard upper bound of a chunk, weighted characters.")
     top_k: int = Field(default=5, ge=1, le=100, description="Passages retrieved for a question.")
+    retrieval: str = Field(
+        default="dense,center,sentence,keyword",
+        description="Retrieval stages, comma-separated: `dense` (required), `center` (language "
+        "centering, for cross-lingual recall), `sentence` (score chunks by their best sentence too), "
+        "`keyword` (multilingual BM25). See docs/retrieval.md for what each adds.",
+    )
+    candidates: int = Field(default=30, ge=1, le=1000, description="Candidates taken from each index before scoring.")
+    weight_sentence: float = Field(
+        default=0.75, ge=0.0, le=1.0,
+        description="With `sentence`: weight of the best sentence's cosine (the chunk's gets 1 minus this).",
+    )
+    weight_keyword: float = Field(
+        default=0.03, ge=0.0, le=1.0, description="With `keyword`: weight of the BM25 score (divided by the best)."
+    )
     context_k: int = Field(default=3, ge=1, le=20, description="Passages (the best ones) shown to the model.")
     min_score: float = Field(
-        default=0.80,
+        default=0.32,
         ge=-1.0,
         le=1.0,
-        description="Cosine score under which the best passage is too weak to answer from (refusal).",
+        description="Retrieval score under which the best passage is too weak to answer from (refusal). "
+        "Calibrated for the default stages (see docs/retrieval.md); plain `dense` scores run higher (~0.8).",
     )
     max_question_chars: int = Field(
         default=2000, ge=10, description="Longer questions are truncated, with a notice in the answer."
@@ -91,6 +106,16 @@ class Settings(BaseSettings):
         if v is not None and not v.startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, got {v!r}")
         return v
+
+    @field_validator("retrieval")
+    @classmethod
+    def _known_stages(cls, v: str) -> str:
+        from .retrieval import parse_stages
+
+        try:
+            return ",".join(parse_stages(v))
+        except ConfigError as e:
+            raise ValueError(str(e)) from None
 
     @field_validator("language")
     @classmethod
@@ -145,3 +170,7 @@ def docs_table() -> str:
         default = "(inside the checkout: `.rag/`)" if name == "home" else f"`{field.default}`"
         rows.append(f"| `RAG_{name.upper()}` | {default} | {field.description} |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the README's settings table
+    print(docs_table())

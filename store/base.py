@@ -48,3 +48,7 @@ class VectorStore(Protocol):
 
     def get_document(self, document: str) -> list[Hit]:
         """All records of one document (score 1.0), in no particular order."""
+
+    def get(self, ids: Sequence[str], embedding: Sequence[float] | None = None) -> list[Hit]:
+        """The records with these ids, in the order asked (missing ids are left out). With
+        `embedding`, each hit's score is its cosine similarity to it, as `query` would give."""

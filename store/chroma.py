@@ -150,6 +150,25 @@ class ChromaStore:
             )
         ]
 
+    def get(self, ids: Sequence[str], embedding: Sequence[float] | None = None) -> list[Hit]:
+        if not ids:
+            return []
+        collection = self._ensure()
+        include = ["documents", "metadatas"] + (["embeddings"] if embedding is not None else [])
+        with self._errors("get"):
+            result = collection.get(ids=list(dict.fromkeys(ids)), include=include)
+        q = None if embedding is None else _vector(embedding, "query embedding")
+        found = {}
+        vectors = result.get("embeddings") if q is not None else None
+        for i, id_ in enumerate(result["ids"]):
+            score = 1.0
+            if q is not None and vectors is not None:
+                v = np.asarray(vectors[i], dtype=np.float32)
+                denom = float(np.linalg.norm(v) * np.linalg.norm(q)) or 1.0
+                score = float(v @ q) / denom
+            found[id_] = _hit(id_, result["documents"][i], result["metadatas"][i], score)
+        return [found[i] for i in ids if i in found]
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:

@@ -141,3 +141,53 @@ def test_second_ingestion_at_once_fails_clearly(assistant, seeds_copy):
     with index_lock(assistant.settings.home):
         with pytest.raises(IndexBusy, match="another ingestion is running"):
             assistant.ingest([seeds_copy])
+
+
+def _keyword_ids(a):
+    return {d: ids for d, ids in a.keywords.ids_by_document().items()}
+
+
+def _store_ids(a):
+    return {d: {h.id for h in a.store.get_document(d)} for d in a.store.documents()}
+
+
+@pytest.fixture
+def kw_assistant():
+    return Assistant(load_settings(retrieval="dense,keyword"))
+
+
+def test_keyword_index_follows_edits_deletions_and_prune(kw_assistant, seeds_copy):
+    a = kw_assistant
+    a.ingest([seeds_copy])
+    assert _keyword_ids(a) == _store_ids(a) and a.keywords.count() == a.store.count()
+    target = seeds_copy / "003_912a6ae6278a5b97.txt"
+    target.write_text(target.read_text(encoding="utf-8").replace("2.141", "3.777"), encoding="utf-8")
+    a.ingest([seeds_copy])
+    assert _keyword_ids(a) == _store_ids(a)
+    assert [i for i, _ in a.keywords.search("3.777", 3)][0].startswith(target.name)
+    assert not [i for i, _ in a.keywords.search("2141", 3) if i.startswith(target.name)]
+    (seeds_copy / "000_e2aec77d374aef68.txt").unlink()
+    a.ingest([seeds_copy], prune=True)
+    assert _keyword_ids(a) == _store_ids(a) and "000_e2aec77d374aef68.txt" not in _keyword_ids(a)
+
+
+def test_keyword_index_out_of_step_is_rebuilt_and_reported(kw_assistant, seeds_copy):
+    a = kw_assistant
+    a.ingest([seeds_copy])
+    a.keywords.delete_document("002_f3a0f75631bd8566.txt")  # as if a run died between the two writes
+    report = a.ingest([seeds_copy])
+    assert report.chunks == 0  # nothing re-embedded
+    assert "002_f3a0f75631bd8566.txt: keyword index was out of step with the vector store; rebuilt" in report.notices
+    assert _keyword_ids(a) == _store_ids(a)
+
+
+def test_missing_keyword_file_is_rebuilt_from_the_store(seeds_copy):
+    a = Assistant(load_settings(retrieval="dense,keyword"))
+    a.ingest([seeds_copy])
+    a.keywords.close()
+    for f in a.settings.home.glob("keywords.*"):
+        f.unlink()
+    b = Assistant(load_settings(retrieval="dense,keyword"))
+    report = b.ingest([seeds_copy])
+    assert report.chunks == 0 and len(report.notices) == 5
+    assert _keyword_ids(b) == _store_ids(b)

@@ -377,3 +377,15 @@ def test_importing_store_imports_no_chromadb_and_goes_offline():
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert out.stdout.split() == ["False", "1", "False"]
+
+
+def test_get_by_ids_in_order_with_cosine_scores(store):
+    vecs = vectors(3, seed=7)
+    store.add([Record(f"id{i}", "doc", f"t{i}", vecs[i], {"n": i}) for i in range(3)])
+    hits = store.get(["id2", "missing", "id0"], embedding=vecs[2])
+    assert [h.id for h in hits] == ["id2", "id0"]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert hits[1].score == pytest.approx(float(vecs[0] @ vecs[2]), abs=1e-5)
+    assert hits[0].text == "t2" and hits[0].metadata["n"] == 2
+    assert store.get([]) == []
+    assert [h.score for h in store.get(["id1"])] == [1.0]

@@ -1,0 +1,220 @@
+"""The keyword index: BM25 ranking, upserts, deletion, hostile queries, persistence, versions."""
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from rag import keywords, tokenize
+from rag.errors import RagError
+from rag.errors import KeywordIndexStale
+from rag.keywords import KeywordIndex, KeywordItem
+
+PASSAGES = [
+    KeywordItem("fr:0", "fr.md", "Le Cambodge a arrêté 2.141 suspects lors de l'opération Première Lumière.", "fr"),
+    KeywordItem("fr:1", "fr.md", "Les autorités ont démantelé des repaires de fraude en ligne.", "fr"),
+    KeywordItem("en:0", "en.md", "Sun Maoli said most telecom fraud now originates overseas.", "en"),
+    KeywordItem("vi:0", "vi.md", "Myanmar đã trao trả 1.207 nghi phạm cho Trung Quốc.", "vi"),
+    KeywordItem("zh:0", "zh.md", "缅甸向中方移交了1207名涉诈犯罪嫌疑人。", "zh-Hans"),
+    KeywordItem("zh:1", "zh.md", "印尼巴淡島抓獲了88名電信網絡詐騙犯罪嫌疑人。", "zh-Hant"),
+]
+
+
+@pytest.fixture
+def index(tmp_path):
+    ix = KeywordIndex(tmp_path / "keywords.sqlite")
+    ix.add(PASSAGES)
+    yield ix
+    ix.close()
+
+
+def ids(hits):
+    return [chunk_id for chunk_id, _ in hits]
+
+
+@pytest.mark.parametrize(
+    "query, language, best",
+    [
+        ("Combien de suspects le Cambodge a-t-il arrêtés ?", "fr", "fr:0"),
+        ("Where does telecom fraud originate?", "en", "en:0"),
+        ("Myanmar đã trao trả bao nhiêu nghi phạm?", "vi", "vi:0"),
+        ("缅甸向中方移交了多少名涉诈犯罪嫌疑人？", "zh-Hans", "zh:0"),
+    ],
+)
+def test_the_lexical_match_ranks_first(index, query, language, best):
+    hits = index.search(query, 3, language)
+    assert ids(hits)[0] == best
+    scores = [s for _, s in hits]
+    assert scores == sorted(scores, reverse=True)  # higher is better
+    assert len(hits) < 2 or scores[0] > scores[1]
+
+
+def test_traditional_question_finds_simplified_passage_and_back(index):
+    assert ids(index.search("緬甸向中方移交了多少名涉詐犯罪嫌疑人？", 1, "zh-Hant")) == ["zh:0"]
+    assert ids(index.search("印尼巴淡岛抓获了多少名电信网络诈骗犯罪嫌疑人？", 1, "zh-Hans")) == ["zh:1"]
+
+
+@pytest.mark.parametrize("query", ["2,141", "2141", "2 141", "2.141"])
+def test_numbers_match_whatever_their_separators(index, query):
+    assert ids(index.search(query, 5, "en")) == ["fr:0"]
+
+
+def test_a_number_finds_its_passages_across_languages(index):
+    assert set(ids(index.search("1207", 5))) == {"vi:0", "zh:0"}
+
+
+def test_upsert_by_id_replaces_the_text(index):
+    index.add([KeywordItem("fr:1", "fr.md", "Un tout autre texte sur la météo.", "fr")])
+    assert index.count() == len(PASSAGES)
+    assert "fr:1" not in ids(index.search("repaires démantelés", 5, "fr"))
+    assert ids(index.search("météo", 5, "fr")) == ["fr:1"]
+
+
+def test_repeated_id_in_one_batch_keeps_the_last(tmp_path):
+    ix = KeywordIndex(tmp_path / "k.sqlite")
+    ix.add([KeywordItem("a", "d", "premier", "fr"), KeywordItem("a", "d", "second", "fr")])
+    assert ix.count() == 1
+    assert ix.search("premier", 5, "fr") == []
+    assert ids(ix.search("second", 5, "fr")) == ["a"]
+
+
+def test_delete_document(index):
+    assert index.delete_document("zh.md") == 2
+    assert index.delete_document("zh.md") == 0
+    assert index.delete_document("never-indexed.md") == 0
+    assert index.count() == len(PASSAGES) - 2
+    assert "zh.md" not in index.ids_by_document()
+    assert ids(index.search("缅甸 犯罪嫌疑人 1207", 10)) == ["vi:0"]
+
+
+def test_ids_by_document(index):
+    assert index.ids_by_document() == {
+        "fr.md": {"fr:0", "fr:1"},
+        "en.md": {"en:0"},
+        "vi.md": {"vi:0"},
+        "zh.md": {"zh:0", "zh:1"},
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'AND OR NOT * ( ) : "',
+        '"',
+        '"unterminated',
+        "NEAR(fraud telecom, 2)",
+        "fraud AND",
+        "OR",
+        "NOT fraud",
+        "fraud*",
+        "tokens: fraud",
+        "{tokens} : fraud",
+        "^fraud -telecom +x",
+        "fraud\" OR \"x",
+        "'); DROP TABLE chunks; --",
+        "\x00",
+        "",
+        "   ",
+    ],
+)
+def test_hostile_queries_never_raise(index, query):
+    hits = index.search(query, 5)
+    assert isinstance(hits, list)
+    if "fraud" in query:
+        assert "en:0" in ids(hits)
+    assert index.count() == len(PASSAGES)
+
+
+def test_match_expression_quotes_every_token():
+    assert keywords.match_expression(['a"b', "c", "c", ""]) == '"a""b" OR "c"'
+    assert keywords.match_expression([]) == ""
+
+
+def test_underscore_and_dot_tokens_stay_whole(tmp_path):
+    ix = KeywordIndex(tmp_path / "k.sqlite")
+    ix.add(
+        [
+            KeywordItem("dot", "d", "5.7", "en"),
+            KeywordItem("spaced", "d", "5 7", "en"),
+            KeywordItem("in-order", "d", "nghi phạm", "vi"),
+            KeywordItem("reversed", "d", "phạm nghi", "vi"),
+        ]
+    )
+    # Were "." a separator, "5.7" would be the phrase "5 7" and match the second passage too.
+    assert ids(ix.search("5.7", 5, "en")) == ["dot"]
+    # Were "_" a separator, both passages would hold the phrase "nghi phạm" and tie.
+    scores = dict(ix.search("nghi phạm", 5, "vi"))
+    assert scores["in-order"] > scores["reversed"]
+
+
+def test_persists_across_reopen(tmp_path):
+    path = tmp_path / "sub" / "keywords.sqlite"
+    ix = KeywordIndex(path)
+    ix.add(PASSAGES)
+    ix.close()
+    again = KeywordIndex(path)
+    assert not again.needs_rebuild()
+    assert again.count() == len(PASSAGES)
+    assert ids(again.search("Cambodge", 1, "fr")) == ["fr:0"]
+    again.close()
+
+
+def test_empty_index_and_zero_k(tmp_path, index):
+    assert KeywordIndex(tmp_path / "empty.sqlite").search("fraud", 5) == []
+    assert index.search("fraud", 0) == []
+
+
+def test_other_schema_version_needs_rebuild(tmp_path):
+    path = tmp_path / "k.sqlite"
+    KeywordIndex(path).add(PASSAGES[:1])
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    ix = KeywordIndex(path)
+    assert ix.needs_rebuild()
+    with pytest.raises(KeywordIndexStale) as e:
+        ix.search("Cambodge", 5, "fr")
+    assert isinstance(e.value, RagError) and str(path) in str(e.value)
+    ix.reset()
+    assert not ix.needs_rebuild()
+    assert ix.count() == 0
+    ix.add(PASSAGES[:1])
+    assert ids(ix.search("Cambodge", 5, "fr")) == ["fr:0"]
+
+
+def test_other_tokenizer_version_needs_rebuild(tmp_path, monkeypatch):
+    path = tmp_path / "k.sqlite"
+    KeywordIndex(path).add(PASSAGES[:1])
+    monkeypatch.setattr(tokenize, "VERSION", tokenize.VERSION + 1)
+    ix = KeywordIndex(path)
+    assert ix.needs_rebuild()
+    with pytest.raises(KeywordIndexStale):
+        ix.add(PASSAGES[:1])
+    ix.reset()
+    assert not ix.needs_rebuild()
+
+
+def test_a_file_that_is_not_an_index_needs_rebuild(tmp_path):
+    path = tmp_path / "k.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    ix = KeywordIndex(path)
+    assert ix.needs_rebuild()
+    ix.reset()
+    assert not ix.needs_rebuild()
+    ix.add(PASSAGES[:1])
+    assert ix.count() == 1
+
+
+def test_usable_from_several_threads(tmp_path):
+    ix = KeywordIndex(tmp_path / "k.sqlite")
+    ix.add(PASSAGES)
+
+    def work(i: int) -> list[str]:
+        ix.add([KeywordItem(f"extra:{i}", "extra.md", f"texte numéro {i} sur la fraude", "fr")])
+        return ids(ix.search("Cambodge suspects", 1, "fr"))
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(work, range(32)))
+    assert results == [["fr:0"]] * 32
+    assert len(ix.ids_by_document()["extra.md"]) == 32

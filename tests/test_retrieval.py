@@ -1,0 +1,59 @@
+"""The retrieval pipeline: stage parsing, rank fusion, and keyword-only hits scored for real."""
+from __future__ import annotations
+
+import pytest
+
+from rag import Assistant, load_settings
+from rag.errors import ConfigError
+from rag.retrieval import parse_stages, rrf
+
+
+@pytest.mark.parametrize("value,stages", [
+    ("dense", ("dense",)),
+    ("dense, keyword", ("dense", "keyword")),
+    ("dense,center,keyword", ("dense", "center", "keyword")),
+])
+def test_parse_stages(value, stages):
+    assert parse_stages(value) == stages
+
+
+@pytest.mark.parametrize("value,message", [
+    ("dense,magic", "unknown retrieval stage(s) 'magic'; known: dense, center, sentence, keyword"),
+    ("keyword", "retrieval stages must include 'dense'"),
+])
+def test_bad_stages(value, message):
+    with pytest.raises(ConfigError) as e:
+        parse_stages(value)
+    assert str(e.value) == message
+
+
+def test_rrf_orders_by_summed_reciprocal_ranks():
+    # k=1: a 1/2, b 1/3+1/3, c 1/4+1/2, d 1/4
+    assert rrf([["a", "b", "c"], ["c", "b", "d"]], k=1) == ["c", "b", "a", "d"]
+    # a first in one list and absent in the other loses to one that is second in both
+    assert rrf([["a", "b"], ["x", "b"]], k=60)[0] == "b"
+    assert rrf([]) == []
+
+
+def test_scores_are_cosine_plus_weighted_keyword_even_for_keyword_only_hits(seeds_copy):
+    q = "2.141 nghi phạm Campuchia"
+    # a heavy keyword weight so that chunks found by keywords alone reach the top 5
+    a = Assistant(load_settings(retrieval="dense,keyword", candidates=1, top_k=5, weight_keyword=1.0))
+    a.ingest([seeds_copy])
+    passages = a.search(q, k=5)
+    assert len(passages) == 5
+    v = a.embedder.get_query_embedding(q)
+    bm25 = dict(a.keywords.search(q, 5))
+    top = max(bm25.values())
+    dense_ids = {h.id for h in a.store.query(v, 5)}
+    assert any(p.id not in dense_ids for p in passages)  # some came from the keyword index only
+    for p in passages:
+        [hit] = a.store.get([p.id], embedding=v)
+        assert p.score == pytest.approx(hit.score + 1.0 * bm25.get(p.id, 0.0) / top, abs=1e-6)
+
+
+def test_settings_reject_unknown_stage(monkeypatch):
+    from rag.settings import load_settings as load
+
+    with pytest.raises(ConfigError, match="RAG_RETRIEVAL"):
+        load(retrieval="dense,translate")
