@@ -57,6 +57,13 @@ def parse_reply(raw: str, n_passages: int) -> ParsedReply:
         return (" " + "".join(f"[{n}]" for n in keep)) if keep else ""
 
     text = _MARKER.sub(repl, raw)
+    # A marker placed after the full stop belongs to the sentence before it: "claim. [1]" and
+    # "主张。[1]" become "claim [1]." and "主张[1]。", so each sentence carries its own citation.
+    text = re.sub(
+        r"([.!?。！？])[ \t]*((?:[ \t]*\[\d+\])+)",
+        lambda m: (" " if m.group(1) in ".!?" else "") + m.group(2).strip() + m.group(1),
+        text,
+    )
     # Tidy what marker removal leaves behind: "claim [1] ." -> "claim [1]."
     text = re.sub(r"[ \t]+([.,;:!?。，；：！？])", r"\1", text)
     text = re.sub(r"[ \t]{2,}", " ", text)
@@ -74,6 +81,10 @@ def _bigrams(text: str) -> set[str]:
     """Word bigrams (character bigrams inside CJK runs): shared mostly by copies, not by chance."""
     grams: set[str] = set()
     prev = None
+    if re.search(r"[\u3400-\u9fff]", text):
+        from .tokenize import to_simplified
+
+        text = to_simplified(text)  # a Simplified answer quoting a Traditional source still matches
     for w in re.findall(r"\w+", text.lower()):
         if re.search(r"[\u3000-\u9fff]", w):
             grams.update(w[i : i + 2] for i in range(len(w) - 1))
@@ -110,8 +121,17 @@ def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[s
         scores = [len(mine & g) / len(mine) for g in grams]
         best = max(range(len(scores)), key=scores.__getitem__)
         if scores[best] < threshold:
-            out.append(sentence)
-            continue
+            # A translated quote shares few words, but its numbers: one passage holding them all
+            # (and some words) is the source.
+            from .numbers import all_found, numbers_in
+
+            nums = numbers_in(body)
+            distinctive = any(len(r.replace(".", "")) >= 3 for rs in nums for r in rs)  # not "1" or "5"
+            holders = [i for i, p in enumerate(passages) if nums and all_found(body, p)]
+            if len(holders) != 1 or (scores[holders[0]] < 0.2 and not distinctive):
+                out.append(sentence)
+                continue
+            best = holders[0]
         n = best + 1
         added.append(n)
         stripped = sentence.rstrip()

@@ -24,6 +24,9 @@ CASES = [
     ("Trailing space before dot [1] .", 1, "Trailing space before dot [1].", (1,), False, ()),
     ("Repeated [1] again [1].", 1, "Repeated [1] again [1].", (1,), False, ()),
     ("Zero is not a passage [0].", 1, "Zero is not a passage.", (), False, (0,)),
+    ("Marker after the stop. [1]", 1, "Marker after the stop [1].", (1,), False, ()),
+    ("First.[1] Second. [2][3]", 3, "First [1]. Second [2][3].", (1, 2, 3), False, ()),
+    ("柬埔寨逮捕了2141名嫌疑人。[3]", 3, "柬埔寨逮捕了2141名嫌疑人[3]。", (3,), False, ()),
 ]
 
 
@@ -49,6 +52,11 @@ ATTRIBUTION = [
      "Myanmar đã trao trả hơn 5.500 nghi phạm cho Trung Quốc [1].", (1,)),
     ("緬甸向我方移交涉詐犯罪嫌疑人1207名。", "緬甸向我方移交涉詐犯罪嫌疑人1207名[2]。", (2,)),
     ("The capital of Australia is Canberra.", "The capital of Australia is Canberra.", ()),
+    # a translation: no shared words, but the one passage holding its distinctive number
+    ("Cambodia has handed 5,500 people to China.", "Cambodia has handed 5,500 people to China [1].", (1,)),
+    ("Only 5 people.", "Only 5 people.", ()),  # "5" is not distinctive enough
+    # Simplified answer quoting the Traditional source
+    ("缅甸相关地方执法部门向我方移交涉诈犯罪嫌疑人1207名。", "缅甸相关地方执法部门向我方移交涉诈犯罪嫌疑人1207名[2]。", (2,)),
     ("Already cited [3]. La Chine a résolu 391 000 cas de fraude",
      "Already cited [3]. La Chine a résolu 391 000 cas de fraude [3]", (3,)),
     ("", "", ()),
