@@ -22,6 +22,10 @@ QUESTIONS = [
     ("Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?", "003_912a6ae6278a5b97.txt"),
     ("緬甸向中方移交了多少名涉詐犯罪嫌疑人？", "004_0a58046803119029.txt"),
     ("印尼巴淡岛抓获了多少名电信网络诈骗犯罪嫌疑人？", "004_0a58046803119029.txt"),
+    # across languages: the answer is only in the Vietnamese article
+    ("柬埔寨逮捕了多少名诈骗嫌疑人？", "003_912a6ae6278a5b97.txt"),
+    ("How many suspects did Myanmar hand over to China through the tripartite mechanism?", "003_912a6ae6278a5b97.txt"),
+    ("Combien de suspects les polices chinoise et laotienne ont-elles arrêtés dans le Triangle d'or ?", "003_912a6ae6278a5b97.txt"),
 ]
 
 
