@@ -27,7 +27,7 @@ def test_turn_streams_then_shows_cited_answer_and_sources(assistant):
     history, box, panel = outputs[-1]
     assert box == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
-    assert history[-1]["content"].endswith("[1]") and "\\[" not in history[-1]["content"]
+    assert history[-1]["content"].endswith("[1].") and "\\[" not in history[-1]["content"]
     assert "003\\_912a6ae6278a5b97.txt" in panel and "✓ cited" in panel
     # sources were on screen before the answer was complete
     first_panel = next(i for i, o in enumerate(outputs) if o[2] is not SKIP and "score" in str(o[2]))
