@@ -2,10 +2,14 @@
 
 `stream_answer` yields the sources first (so a UI can show them before the model says a word),
 then text deltas, then the final `Answer` whose citations were checked against what was retrieved.
+
+The model sees excerpts, not whole chunks: for each passage, its sentences closest to the question
+(`Excerpt`), which keeps the prompt short (prompt processing is the slow part on a CPU) and lets
+every citation point at the exact sentence it rests on (`document[start:end]`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
 
 from .citations import attribute, parse_reply, verify
@@ -58,13 +62,43 @@ class Final:
 Event = Union[Sources, Delta, Final]
 
 
-def build_messages(question: str, language: str, passages: Sequence[Passage]) -> list[Message]:
-    sources = "\n".join(f"[{i}] {' '.join(p.text.split())}" for i, p in enumerate(passages, 1))
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """What the model is shown of one passage: some of its sentences, with their offsets."""
+
+    passage: Passage
+    spans: tuple[Span, ...] = field(default=())
+
+    @property
+    def shown(self) -> tuple[Span, ...]:
+        return self.spans or (Span(self.passage.start, self.passage.end, self.passage.text),)
+
+    def text(self) -> str:
+        parts, last_end = [], None
+        for sp in self.shown:
+            if last_end is not None and sp.start > last_end + 2:
+                parts.append("…")  # sentences that are not adjacent in the document
+            parts.append(" ".join(sp.text.split()))
+            last_end = sp.end
+        return " ".join(parts)
+
+
+def build_messages(question: str, language: str, excerpts: Sequence[Excerpt | Passage]) -> list[Message]:
+    items = [e if isinstance(e, Excerpt) else Excerpt(e) for e in excerpts]
+    sources = "\n".join(f"[{i}] {e.text()}" for i, e in enumerate(items, 1))
     user = f"Sources:\n{sources}\n\nQuestion: {question}\nAnswer in {language_name(language)}."
     return [{"role": "system", "content": SYSTEM_PROMPT}, *EXAMPLE, {"role": "user", "content": user}]
 
 
-def refusal(question: str, language: str, related: Sequence[Passage], notices: Sequence[str] = ()) -> Answer:
+def refusal(question: str, language: str, related: Sequence[Passage], notices: Sequence[str] = (),
+            standalone: str | None = None) -> Answer:
     return Answer(
         question=question,
         text=message("refusal", language),
@@ -72,6 +106,7 @@ def refusal(question: str, language: str, related: Sequence[Passage], notices: S
         refused=True,
         related=tuple(related),
         notices=tuple(notices),
+        standalone_question=standalone,
     )
 
 
@@ -83,17 +118,20 @@ def stream_answer(
     llm: LLM,
     settings: Settings,
     notices: Sequence[str] = (),
+    excerpts: Sequence[Excerpt] | None = None,
+    standalone: str | None = None,
 ) -> Iterator[Event]:
+    """`question` is what the model is asked (the standalone form of a follow-up, if any)."""
     passages = tuple(passages)
     yield Sources(passages)
     if not passages:
-        yield Final(refusal(question, language, (), (*notices, message("empty_index", language))))
+        yield Final(refusal(question, language, (), (*notices, message("empty_index", language)), standalone))
         return
     if passages[0].score < settings.min_score:
         # Nothing close enough: refusing here is honest and saves a model call.
-        yield Final(refusal(question, language, passages, notices))
+        yield Final(refusal(question, language, passages, notices, standalone))
         return
-    context = passages[: settings.context_k]
+    context = list(excerpts) if excerpts else [Excerpt(p) for p in passages[: settings.context_k]]
     raw = ""
     shown = 0  # how much of `raw` has been yielded
     for piece in llm.stream(
@@ -108,49 +146,81 @@ def stream_answer(
             continue
         yield Delta(raw[shown:])
         shown = len(raw)
-    yield Final(finish(question, language, raw, context, passages, notices))
+    yield Final(finish(question, language, raw, context, passages, notices, standalone))
+
+
+def _best_span(claim: str, excerpt: Excerpt) -> Span:
+    """The shown sentence of `excerpt` that best supports `claim`: its numbers, then shared words."""
+    from .citations import _bigrams
+    from .numbers import all_found
+
+    spans = excerpt.shown
+    if len(spans) == 1:
+        return spans[0]
+    mine = _bigrams(claim)
+
+    def support(sp: Span) -> tuple:
+        overlap = len(mine & _bigrams(sp.text)) / len(mine) if mine else 0.0
+        return (all_found(claim, sp.text), overlap)
+
+    best = max(spans, key=support)
+    return best if support(best) > (False, 0.0) else spans[0]
 
 
 def finish(
     question: str,
     language: str,
     raw: str,
-    context: Sequence[Passage],
+    context: Sequence[Excerpt | Passage],
     retrieved: Sequence[Passage],
     notices: Sequence[str] = (),
+    standalone: str | None = None,
 ) -> Answer:
-    parsed = parse_reply(raw, len(context))
+    from .citations import claims
+    from .numbers import localize, unsupported_numbers
+
+    excerpts = [e if isinstance(e, Excerpt) else Excerpt(e) for e in context]
+    texts = [e.text() for e in excerpts]
+    parsed = parse_reply(raw, len(excerpts))
     if parsed.refused or not parsed.text:
-        return refusal(question, language, retrieved, notices)
+        return refusal(question, language, retrieved, notices, standalone)
     text, cited = parsed.text, parsed.cited
     if not cited:
         # The model quoted without citing: attribute sentences copied from a passage (checked by overlap).
-        text, cited = attribute(text, [p.text for p in context])
+        text, cited = attribute(text, texts)
     if cited:
         # Small models often cite the wrong number: move markers to the passage holding the evidence.
-        text, cited, _ = verify(text, [p.text for p in context])
+        text, cited, _ = verify(text, texts)
     if not cited:
-        return refusal(question, language, retrieved, (*notices, message("uncited", language)))
-    citations = tuple(
-        Citation(
-            n=n,
-            document=p.document,
-            language=p.language,
-            text=p.text,
-            start=p.start,
-            end=p.end,
-            score=p.score,
-            passage=p,
-        )
-        for n in cited
-        for p in [context[n - 1]]
-    )
+        return refusal(question, language, retrieved, (*notices, message("uncited", language)), standalone)
+    # Numbers in the reader's convention: "2.141" copied from Vietnamese reads 2141 in Chinese.
+    text = localize(text, language, texts)
+    claims_by_n: dict[int, list[str]] = {}
+    for claim, ns in claims(text):
+        for n in ns:
+            claims_by_n.setdefault(n, []).append(claim)
+    citations = []
+    flags = []
+    for n in cited:
+        ex = excerpts[n - 1]
+        claim = " ".join(claims_by_n.get(n, []))
+        span = _best_span(claim, ex)
+        missing = tuple(unsupported_numbers(claim, [t.text for t in ex.shown])) if claim else ()
+        if missing:
+            flags.append("ungrounded_number")
+        p = ex.passage
+        citations.append(Citation(n=n, document=p.document, language=p.language, text=span.text,
+                                  start=span.start, end=span.end, score=p.score, passage=p,
+                                  unsupported_numbers=missing))
+    cited_passages = {c.passage for c in citations}
     return Answer(
         question=question,
         text=text,
         language=language,
-        citations=citations,
+        citations=tuple(citations),
         refused=False,
-        related=tuple(p for p in retrieved if p not in {c.passage for c in citations}),
+        related=tuple(p for p in retrieved if p not in cited_passages),
         notices=tuple(notices),
+        flags=tuple(dict.fromkeys(flags)),
+        standalone_question=standalone,
     )

@@ -6,6 +6,7 @@ The module-level functions use a default Assistant built on first call, never at
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -15,7 +16,7 @@ from store import StoreError, VectorStore, open_store
 from . import answering, ingest as ingestion, retrieval
 from .answering import Event, Final
 from .embeddings import make_embedder
-from .errors import BackendUnavailable, EmptyQuestion, InvalidInput
+from .errors import BackendUnavailable, EmptyQuestion, InvalidInput, RagError
 from .language import detect
 from .llm import LLM, make_llm
 from .messages import message
@@ -184,7 +185,11 @@ class Assistant:
         return lang if lang in SUPPORTED_LANGUAGES else "en"
 
     def ask_stream(self, question: str, history: History | None = None) -> Iterator[Event]:
-        """Yield `Sources`, then `Delta`s, then `Final(answer)`."""
+        """Yield `Sources`, then `Delta`s, then `Final(answer)`.
+
+        With `history` ((question, answer) pairs, oldest first), the question is first rewritten
+        into a standalone one (shown as `answer.standalone_question`) for retrieval and answering.
+        """
         question = _clean_question(question)
         notices: list[str] = []
         language = self.language_of(question)
@@ -192,10 +197,28 @@ class Assistant:
         if len(question) > limit:
             question = question[:limit]
             notices.append(message("truncated", language, n=limit))
-        passages = self.retriever.search(question, self.settings.top_k, language=detect(question))
-        yield from answering.stream_answer(
-            question, language, passages, llm=self.llm, settings=self.settings, notices=notices
-        )
+        standalone = rewrite_followup(question, history or (), self.llm, self.settings.history_tokens)
+        query = standalone or question
+        s = self.settings
+        retriever = self.retriever
+        passages, qv = retriever.retrieve(query, s.top_k, language=detect(query))
+        excerpts = None
+        if s.context_sentences:
+            shown = passages[: s.context_k]
+            best = retriever.best_sentences(shown, qv, s.context_sentences)
+            excerpts = [
+                answering.Excerpt(p, tuple(answering.Span(int(h.metadata["start"]), int(h.metadata["end"]), h.text)
+                                           for h in best.get(p.id, [])))
+                for p in shown
+            ]
+        for event in answering.stream_answer(
+            query, language, passages, llm=self.llm, settings=s, notices=notices, excerpts=excerpts,
+            standalone=standalone,
+        ):
+            if isinstance(event, Final) and standalone:
+                # The model answered the standalone form; the answer belongs to what the user asked.
+                event = Final(dataclasses.replace(event.answer, question=question))
+            yield event
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         for event in self.ask_stream(question, history):
@@ -217,6 +240,54 @@ class Assistant:
                 )
             )
         return out
+
+
+REWRITE_PROMPT = (
+    "Rewrite the user's last question so that it can be understood without the conversation: "
+    "replace pronouns and elliptical phrases with what they refer to. Keep the question's language. "
+    "Reply with the rewritten question only."
+)
+
+
+def _approx_tokens(text: str) -> int:
+    cjk = sum(1 for c in text if "\u3000" <= c <= "\u9fff")
+    return cjk + (len(text) - cjk) // 4
+
+
+def recent_history(history: History, budget: int) -> list[tuple[str, str]]:
+    """The most recent turns that fit in `budget` tokens (whole turns, oldest first)."""
+    kept: list[tuple[str, str]] = []
+    used = 0
+    for q, a in reversed(list(history)):
+        cost = _approx_tokens(q) + _approx_tokens(a)
+        if kept and used + cost > budget:
+            break
+        if not kept and cost > budget:  # even one turn is too long: keep its end
+            a = a[-budget * 2 :]
+            cost = _approx_tokens(q) + _approx_tokens(a)
+        kept.append((q, a))
+        used += cost
+    return list(reversed(kept))
+
+
+def rewrite_followup(question: str, history: History, llm: LLM, budget: int) -> str | None:
+    """The standalone form of a follow-up question, or None without history (or if it fails)."""
+    turns = recent_history(history, budget) if budget else []
+    if not turns:
+        return None
+    convo = "\n".join(f"Q: {q}\nA: {a}" for q, a in turns)
+    messages = [
+        {"role": "system", "content": REWRITE_PROMPT},
+        {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}\nRewritten question:"},
+    ]
+    try:
+        out = "".join(llm.stream(messages, max_tokens=80, temperature=0.0)).strip()
+    except RagError:
+        return None  # the answer step will report the backend problem itself
+    out = out.splitlines()[0].strip().strip('"“”«»') if out else ""
+    if not out or "NO_ANSWER" in out.upper() or len(out) > 4 * len(question) + 200:
+        return None
+    return out
 
 
 def _clean_question(question: str) -> str:

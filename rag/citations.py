@@ -96,6 +96,11 @@ def _bigrams(text: str) -> set[str]:
     return grams
 
 
+def _distinctive(numbers: list[set[str]]) -> bool:
+    """True when some number has 3 or more digits: "2141" identifies a source, "5" or "14" do not."""
+    return any(len(r.replace(".", "")) >= 3 for readings in numbers for r in readings)
+
+
 def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[str, tuple[int, ...]]:
     """Add `[n]` to sentences that carry no marker but are (nearly) copied from passage n.
 
@@ -126,7 +131,7 @@ def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[s
             from .numbers import all_found, numbers_in
 
             nums = numbers_in(body)
-            distinctive = any(len(r.replace(".", "")) >= 3 for rs in nums for r in rs)  # not "1" or "5"
+            distinctive = _distinctive(nums)
             holders = [i for i, p in enumerate(passages) if nums and all_found(body, p)]
             if len(holders) != 1 or (scores[holders[0]] < 0.2 and not distinctive):
                 out.append(sentence)
@@ -175,7 +180,7 @@ def verify(text: str, passages: list[str]) -> tuple[str, tuple[int, ...], int]:
             continue
         body = _MARKERS_IN.sub("", sentence)
         better: int | None = None
-        if numbers_in(body) and not any(all_found(body, passages[n - 1]) for n in cited):
+        if _distinctive(numbers_in(body)) and not any(all_found(body, passages[n - 1]) for n in cited):
             holders = [i for i, p in enumerate(passages, 1) if all_found(body, p)]
             if holders:
                 better = max(holders, key=lambda i: _containment(body, grams[i - 1]))
@@ -193,3 +198,15 @@ def verify(text: str, passages: list[str]) -> tuple[str, tuple[int, ...], int]:
     new = "".join(out)
     order = tuple(dict.fromkeys(int(n) for n in _MARKERS_IN.findall(new)))
     return new, order, fixed
+
+
+def claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Each sentence of a cleaned answer with the passage numbers it cites (markers removed)."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        ns = tuple(dict.fromkeys(int(n) for n in _MARKERS_IN.findall(sentence)))
+        body = _MARKERS_IN.sub("", sentence).strip()
+        if body:
+            out.append((body, ns))
+    return out

@@ -116,17 +116,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .api import get_assistant
-    from .embed_cache import EmbeddingCache
-    from .evaluation import load_dataset, run_eval, sample, table
 
+    if args.unanswerable < 0:
+        raise InvalidInput(f"--unanswerable must be 0 or more, got {args.unanswerable}")
+    if args.answers and (args.stages or args.compare):
+        raise InvalidInput("--stages and --compare apply to retrieval recall; --answers measures the "
+                           "configured pipeline (set RAG_RETRIEVAL to try other stages)")
     assistant = get_assistant()
-    ds = load_dataset(Path(args.dataset))
-    questions = sample(ds.questions, args.limit)
-    configs = [tuple(c.split(",")) for c in args.stages] if args.stages else [tuple(assistant.stages)]
-    if args.compare:
-        configs = [("dense",), ("dense", "keyword"), ("dense", "center"), ("dense", "center", "keyword"),
-                   ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword")]
-    cache = EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
     bars: dict = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -143,6 +139,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 bar.close()
                 bars.pop(stage)
 
+    if args.answers:
+        from .answer_eval import load_cases, records_path, run_answer_eval, table as answers_table
+
+        def say(line: str) -> None:  # one line per question: a bar would hide what each one did
+            if not args.json:
+                print(line, file=sys.stderr, flush=True)
+
+        def indexing(stage: str, done: int, total: int) -> None:
+            if stage == "indexing":
+                progress(stage, done, total)
+
+        ds, answerable, unanswerable = load_cases(Path(args.dataset), args.limit, args.unanswerable)
+        out = records_path(assistant.settings.home, ds.name)
+        run = run_answer_eval(ds, answerable, unanswerable, assistant, out, progress=indexing, note=say)
+        if args.json:
+            _print_json(run.to_dict())
+        else:
+            print(answers_table(run))
+        return 0
+
+    from .embed_cache import EmbeddingCache
+    from .evaluation import load_dataset, run_eval, sample, table
+
+    ds = load_dataset(Path(args.dataset))
+    questions = sample(ds.questions, args.limit)
+    configs = [tuple(c.split(",")) for c in args.stages] if args.stages else [tuple(assistant.stages)]
+    if args.compare:
+        configs = [("dense",), ("dense", "keyword"), ("dense", "center"), ("dense", "center", "keyword"),
+                   ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword")]
+    cache = EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
     runs = []
     for stages in configs:
         runs.append(run_eval(ds, assistant.settings, assistant.embedder, stages, questions, cache, progress))
@@ -208,9 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the list as JSON")
     s.set_defaults(func=cmd_documents)
 
-    s = sub.add_parser("eval", help="measure retrieval recall on a dataset (benchmark or documents format)")
+    s = sub.add_parser("eval", help="measure retrieval recall (or, with --answers, answer quality) on a dataset")
     s.add_argument("--dataset", default="eval/seeds", help="dataset directory (default: eval/seeds)")
     s.add_argument("--limit", type=int, default=None, help="a deterministic sample of N questions")
+    s.add_argument("--answers", action="store_true",
+                   help="answer quality end to end (accuracy, citations, language, refusals, latency) through "
+                        "the same code as `rag ask`; runs the LLM on every question")
+    s.add_argument("--unanswerable", type=int, default=20, metavar="N",
+                   help="with --answers: also ask N unanswerable questions (default 20; 0: none)")
     s.add_argument("--stages", action="append", help="retrieval stages to run, e.g. dense,center (repeatable)")
     s.add_argument("--compare", action="store_true", help="run every stage combination, one table")
     s.add_argument("--json", action="store_true", help="print the results as JSON")

@@ -129,7 +129,7 @@ def _echo_first_source(messages: Sequence[Message]) -> str:
     m = _SOURCE_LINE.search(prompt)
     if not m:
         return "NO_ANSWER"
-    first = re.split(r"(?<=[.!?。！？])\s*", m.group(2).strip(), maxsplit=1)[0]
+    first = re.split(r"(?<=[.!?])\s+|(?<=[。！？])", m.group(2).strip(), maxsplit=1)[0]
     return f"{first} [{m.group(1)}]"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from .language import name as language_name
 from .types import Answer, Passage
@@ -22,14 +22,23 @@ def passage_line(n: int, p: Passage, width: int = 160) -> str:
     return f"[{n}] {p.document} ({p.language}, score {p.score:.3f}, chars {p.start}-{p.end})\n    {_snippet(p.text, width)}"
 
 
+FLAG_TEXT = {"ungrounded_number": "a number in this answer was not found in the passage it cites"}
+
+
 def answer_text(a: Answer) -> str:
     """The CLI's human output: the answer, then its numbered sources (or the related passages)."""
-    lines = [a.text]
+    lines = []
+    if a.standalone_question:
+        lines.append(f"(understood as: {a.standalone_question})")
+    lines.append(a.text)
+    lines += [f"warning: {FLAG_TEXT.get(f, f)}" for f in a.flags]
     lines += [f"note: {n}" for n in a.notices]
     if a.citations:
         lines.append("")
         lines.append("Sources:")
-        lines += [passage_line(c.n, c.passage) for c in a.citations]
+        for c in a.citations:
+            lines.append(passage_line(c.n, c.passage))
+            lines.append(f"    cited: {_snippet(c.text, 200)} (chars {c.start}-{c.end})")
     elif a.related:
         lines.append("")
         lines.append("Possibly related (not used as sources):")
@@ -43,15 +52,35 @@ def escape_md(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]#|~>])", r"\\\1", t)
 
 
-def sources_markdown(passages: Sequence[Passage], cited: Sequence[int] = (), title: str = "Sources") -> str:
-    """The sources panel: each passage with document, language, score; cited ones marked."""
+def _highlighted(p: Passage, spans: Sequence[tuple[int, int]]) -> str:
+    """The passage, escaped, with the cited sentences (document offsets) wrapped in <mark>."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        a, b = max(start - p.start, pos), min(end - p.start, len(p.text))
+        if a >= b:
+            continue
+        out += [escape_md(p.text[pos:a]), " <mark>", escape_md(p.text[a:b]), "</mark> "]
+        pos = b
+    out.append(escape_md(p.text[pos:]))
+    return "".join(out).strip()
+
+
+def sources_markdown(
+    passages: Sequence[Passage],
+    cited: Sequence[int] | Mapping[int, Sequence[tuple[int, int]]] = (),
+    title: str = "Sources",
+) -> str:
+    """The sources panel: each passage with document, language and score. `cited` maps a
+    passage number to the cited spans (document offsets) to highlight, or just lists numbers."""
     if not passages:
         return f"**{title}**\n\n_No passage found._"
+    spans = cited if isinstance(cited, Mapping) else {n: () for n in cited}
     out = [f"**{title}**"]
     for i, p in enumerate(passages, 1):
-        mark = " ✓ cited" if i in cited else ""
+        mark = " ✓ cited" if i in spans else ""
+        body = _highlighted(p, spans.get(i, ())) if spans.get(i) else escape_md(p.text)
         out.append(
             f"\n**[{i}] {escape_md(p.document)}** · {language_name(p.language)} · "
-            f"score {p.score:.3f}{mark}\n\n> {escape_md(p.text)}"
+            f"score {p.score:.3f}{mark}\n\n> {body}"
         )
     return "\n".join(out)

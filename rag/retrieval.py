@@ -88,7 +88,36 @@ class Retriever:
         self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None
     ) -> list[Passage]:
         """Top-k passages, best first. `vector` lets a caller pass a precomputed (raw) query embedding."""
+        return self.retrieve(query, k, language, vector)[0]
+
+    def retrieve(
+        self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None
+    ) -> tuple[list[Passage], list[float]]:
+        """`search`, also returning the (centred) query vector for `best_sentences`."""
         qv = self.query_vector(query, language, vector)
+        return self._rank(query, k, language, qv), qv
+
+    def best_sentences(self, passages: Sequence[Passage], qv: Sequence[float], per_passage: int = 2
+                       ) -> dict[str, list[Hit]]:
+        """For each passage, its `per_passage` sentences closest to the query, in document order.
+
+        Uses the stored sentence vectors; empty when the sentence stage is off.
+        """
+        if self.sentences is None or "sentence" not in self.stages or not passages:
+            return {}
+        wanted = {p.id for p in passages}
+        ids: list[str] = []
+        for doc in dict.fromkeys(p.document for p in passages):
+            ids += [h.id for h in self.sentences.get_document(doc) if h.metadata.get("chunk_id") in wanted]
+        by_chunk: dict[str, list[Hit]] = {}
+        for h in self.sentences.get(ids, embedding=qv):
+            by_chunk.setdefault(str(h.metadata["chunk_id"]), []).append(h)
+        return {
+            cid: sorted(sorted(hits, key=lambda h: -h.score)[:per_passage], key=lambda h: int(h.metadata["start"]))
+            for cid, hits in by_chunk.items()
+        }
+
+    def _rank(self, query: str, k: int, language: str, qv: list[float]) -> list[Passage]:
         use_sentences = "sentence" in self.stages and self.sentences is not None
         use_keywords = "keyword" in self.stages and self.keywords is not None
         if not use_sentences and not use_keywords:

@@ -80,6 +80,14 @@ class Settings(BaseSettings):
         default=0.03, ge=0.0, le=1.0, description="With `keyword`: weight of the BM25 score (divided by the best)."
     )
     context_k: int = Field(default=3, ge=1, le=20, description="Passages (the best ones) shown to the model.")
+    context_sentences: int = Field(
+        default=2, ge=0, le=20,
+        description="Sentences of each passage shown to the model (its closest to the question); 0 shows "
+        "whole passages. Fewer tokens, faster first word, and citations point at exact sentences.",
+    )
+    history_tokens: int = Field(
+        default=300, ge=0, description="Budget of past conversation used to rewrite a follow-up question."
+    )
     min_score: float = Field(
         default=0.32,
         ge=-1.0,

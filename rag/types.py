@@ -54,6 +54,7 @@ class Citation:
     end: int
     score: float
     passage: Passage
+    unsupported_numbers: tuple[str, ...] = ()  # numbers of the claim that the cited span does not hold
 
     def to_dict(self) -> dict:
         return {
@@ -64,6 +65,8 @@ class Citation:
             "start": self.start,
             "end": self.end,
             "score": round(self.score, 4),
+            "passage": {"start": self.passage.start, "end": self.passage.end},
+            "unsupported_numbers": list(self.unsupported_numbers),
         }
 
 
@@ -78,12 +81,16 @@ class Answer:
     refused: bool = False
     related: tuple[Passage, ...] = ()
     notices: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # checks the answer failed, e.g. "ungrounded_number"
+    standalone_question: str | None = None  # a follow-up rewritten with the conversation
 
     def to_dict(self) -> dict:
         return {
             "answer": self.text,
             "language": self.language,
             "refused": self.refused,
+            "flags": list(self.flags),
+            "standalone_question": self.standalone_question,
             "citations": [c.to_dict() for c in self.citations],
             "related": [p.to_dict() for p in self.related],
             "notices": list(self.notices),

@@ -26,12 +26,16 @@ body, .gradio-container { font-family: "Noto Sans", "Noto Sans CJK TC", "Noto Sa
 def _answer_markdown(answer) -> str:
     from rag.render import escape_md
 
+    from rag.render import FLAG_TEXT
+
     text = escape_md(answer.text)
     # escape_md protects brackets; the markers we checked ourselves are safe to show plainly.
     for c in answer.citations:
         text = text.replace(f"\\[{c.n}\\]", f"[{c.n}]")
+    head = f"_(understood as: {escape_md(answer.standalone_question)})_\n\n" if answer.standalone_question else ""
+    flags = "".join(f"\n\n⚠️ _{FLAG_TEXT.get(f, f)}_" for f in answer.flags)
     notes = "".join(f"\n\n_{escape_md(n)}_" for n in answer.notices)
-    return text + notes
+    return head + text + flags + notes
 
 
 def _pairs(history: list[dict]) -> list[tuple[str, str]]:
@@ -80,7 +84,11 @@ def chat_turn(assistant, message: str, history: list[dict]) -> Iterator[tuple]:
                 if answer.refused:
                     panel = sources_markdown(answer.related, title="Possibly related (not cited)")
                 else:
-                    panel = sources_markdown(passages, cited=[c.n for c in answer.citations])
+                    spans: dict[int, list] = {}
+                    for c in answer.citations:
+                        # citations number the passages shown to the model, which are the first ones
+                        spans.setdefault(c.n, []).append((c.start, c.end))
+                    panel = sources_markdown(passages, cited=spans)
                 yield history, "", panel
     except RagError as e:
         history[-1]["content"] = f"⚠️ {e}"

@@ -1,0 +1,97 @@
+"""Answers you can trust, with the fake LLM: follow-ups, exact sentence spans, number checks."""
+from __future__ import annotations
+
+import pytest
+
+from rag import Assistant, load_settings
+from rag.api import recent_history
+from rag.llm import ScriptedLLM
+
+VI_DOC = "003_912a6ae6278a5b97.txt"
+
+
+@pytest.fixture
+def make(seeds_copy):
+    base = Assistant(load_settings(min_score=-1.0))
+    base.ingest([seeds_copy])
+
+    def build(replies=None, **settings):
+        llm = ScriptedLLM(replies)
+        s = load_settings(**{"min_score": -1.0, **settings})
+        return Assistant(s, store=base.store, embedder=base.embedder, llm=llm), llm
+
+    build.seeds = seeds_copy
+    return build
+
+
+@pytest.mark.parametrize("history,budget,kept", [
+    ([], 300, []),
+    ([("q1", "a1"), ("q2", "a2")], 300, [("q1", "a1"), ("q2", "a2")]),
+    ([("q1 " * 200, "a1"), ("q2", "a2")], 100, [("q2", "a2")]),  # the old long turn does not fit
+    ([("q", "long answer " * 400)], 50, [("q", ("long answer " * 400)[-100:])]),  # one turn: its end
+])
+def test_recent_history_keeps_the_latest_turns_within_budget(history, budget, kept):
+    assert recent_history(history, budget) == kept
+
+
+def test_follow_up_is_rewritten_before_retrieval(make):
+    assistant, llm = make(["Cảnh sát Trung Quốc và Lào đã bắt bao nhiêu nghi phạm?", "Hơn 600 nghi phạm [1]."])
+    history = [("Myanmar đã trao trả bao nhiêu nghi phạm?", "Hơn 5.500 nghi phạm [1].")]
+    answer = assistant.ask("Còn Lào thì sao?", history)
+    assert answer.standalone_question == "Cảnh sát Trung Quốc và Lào đã bắt bao nhiêu nghi phạm?"
+    assert answer.question == "Còn Lào thì sao?"
+    rewrite_prompt, answer_prompt = llm.prompts
+    assert "Myanmar đã trao trả bao nhiêu nghi phạm?" in rewrite_prompt[-1]["content"]
+    assert "Question: Cảnh sát Trung Quốc và Lào đã bắt bao nhiêu nghi phạm?" in answer_prompt[-1]["content"]
+    assert answer.to_dict()["standalone_question"] == answer.standalone_question
+
+
+def test_no_history_no_rewrite(make):
+    assistant, llm = make(["Hơn 600 nghi phạm [1]."])
+    answer = assistant.ask("Cảnh sát Lào đã bắt bao nhiêu nghi phạm?")
+    assert len(llm.prompts) == 1 and answer.standalone_question is None
+
+
+def test_failed_rewrite_falls_back_to_the_question(make):
+    assistant, llm = make(["NO_ANSWER", "Hơn 600 nghi phạm [1]."])
+    answer = assistant.ask("Còn Lào thì sao?", [("Myanmar?", "5.500 [1].")])
+    assert answer.standalone_question is None
+    assert "Question: Còn Lào thì sao?" in llm.prompts[1][-1]["content"]
+
+
+def test_model_sees_sentences_and_citations_point_at_one(make):
+    assistant, llm = make(["Myanmar đã trao trả hơn 5.500 nghi phạm cho Trung Quốc [1]."])
+    answer = assistant.ask("Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?")
+    [c] = answer.citations
+    original = (make.seeds / c.document).read_text(encoding="utf-8")
+    assert original[c.start : c.end] == c.text
+    assert c.passage.start <= c.start < c.end <= c.passage.end
+    assert (c.end - c.start) < (c.passage.end - c.passage.start)  # a sentence, not the chunk
+    assert "5.500" in c.text
+    sources = llm.prompts[0][-1]["content"].split("Question:")[0]
+    assert len(sources) < sum(len(p.text) for p in answer.related[:2]) + len(c.passage.text)
+
+
+def test_whole_passages_when_sentences_are_off(make):
+    assistant, _ = make(["Myanmar đã trao trả hơn 5.500 nghi phạm cho Trung Quốc [1]."], context_sentences=0)
+    [c] = assistant.ask("Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?").citations
+    assert (c.start, c.end) == (c.passage.start, c.passage.end)
+
+
+def test_number_missing_from_the_cited_span_is_flagged(make):
+    assistant, _ = make(["Campuchia đã bắt giữ 9.999 nghi phạm [1]."])
+    answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm?")
+    assert answer.flags == ("ungrounded_number",)
+    assert answer.citations[0].unsupported_numbers == ("9.999",)
+
+
+def test_grounded_number_is_not_flagged(make):
+    assistant, _ = make(["Campuchia đã bắt giữ 2.141 nghi phạm [1]."])
+    answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm liên quan đến lừa đảo?")
+    assert answer.flags == () and answer.citations[0].unsupported_numbers == ()
+
+
+def test_numbers_follow_the_answer_language(make):
+    assistant, _ = make(["柬埔寨逮捕了2.141名诈骗嫌疑人[1]。"], language="zh-Hans")
+    answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm liên quan đến lừa đảo?")
+    assert "2141名" in answer.text and "2.141" not in answer.text
