@@ -1,12 +1,12 @@
 """The one settings object. Every knob is a field here, read from `RAG_*` environment variables.
 
-`docs_table()` renders the README's settings table, and a test fails when the README lacks a field.
+`docs_table()` renders the README's settings table (`python -m rag.settings`); a test fails when the
+README's copy differs.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict

@@ -38,3 +38,22 @@ def seeds_copy(tmp_path) -> Path:
     dst = tmp_path / "docs"
     shutil.copytree(SEEDS, dst, ignore=shutil.ignore_patterns("README.md"))
     return dst
+
+
+@pytest.fixture
+def make(seeds_copy):
+    """Build Assistants over the ingested seeds, each with its own scripted LLM:
+    `make(replies, **settings) -> (assistant, llm)`; refusals by score are off unless asked."""
+    from rag import Assistant, load_settings
+    from rag.llm import ScriptedLLM
+
+    base = Assistant(load_settings(min_score=-1.0))
+    base.ingest([seeds_copy])
+
+    def build(replies=None, **settings):
+        llm = ScriptedLLM(replies)
+        s = load_settings(**{"min_score": -1.0, **settings})
+        return Assistant(s, store=base.store, embedder=base.embedder, llm=llm), llm
+
+    build.seeds = seeds_copy
+    return build

@@ -3,26 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag import Assistant, load_settings
 from rag.api import recent_history
-from rag.llm import ScriptedLLM
 
 VI_DOC = "003_912a6ae6278a5b97.txt"
-
-
-@pytest.fixture
-def make(seeds_copy):
-    base = Assistant(load_settings(min_score=-1.0))
-    base.ingest([seeds_copy])
-
-    def build(replies=None, **settings):
-        llm = ScriptedLLM(replies)
-        s = load_settings(**{"min_score": -1.0, **settings})
-        return Assistant(s, store=base.store, embedder=base.embedder, llm=llm), llm
-
-    build.seeds = seeds_copy
-    return build
-
 
 @pytest.mark.parametrize("history,budget,kept", [
     ([], 300, []),

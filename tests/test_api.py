@@ -9,22 +9,6 @@ from rag.llm import ScriptedLLM
 
 QUESTION_VI = "Campuchia đã bắt giữ bao nhiêu nghi phạm liên quan đến lừa đảo?"
 
-
-@pytest.fixture
-def make(seeds_copy):
-    """An Assistant over the ingested seeds with the given scripted replies."""
-    base = Assistant(load_settings(min_score=-1.0))
-    base.ingest([seeds_copy])
-
-    def build(replies=None, **settings):
-        llm = ScriptedLLM(replies)
-        s = load_settings(**{"min_score": -1.0, **settings})
-        return Assistant(s, store=base.store, embedder=base.embedder, llm=llm), llm
-
-    build.seeds = seeds_copy
-    return build
-
-
 def test_answer_cites_retrieved_passages_with_exact_spans(make):
     assistant, llm = make()  # default fake: first sentence of source [1], cited
     answer = assistant.ask(QUESTION_VI)
