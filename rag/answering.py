@@ -9,6 +9,7 @@ every citation point at the exact sentence it rests on (`document[start:end]`).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
 
@@ -146,7 +147,8 @@ def stream_answer(
             continue
         yield Delta(raw[shown:])
         shown = len(raw)
-    yield Final(finish(question, language, raw, context, passages, notices, standalone))
+    yield Final(finish(question, language, raw, context, passages, notices, standalone,
+                       refuse_ungrounded=settings.refuse_ungrounded))
 
 
 def _best_span(claim: str, excerpt: Excerpt) -> Span:
@@ -175,8 +177,10 @@ def finish(
     retrieved: Sequence[Passage],
     notices: Sequence[str] = (),
     standalone: str | None = None,
+    refuse_ungrounded: bool = True,
 ) -> Answer:
-    from .citations import claims
+    from .citations import _bigrams, claims
+    from .language import to_script
     from .numbers import localize, unsupported_numbers
 
     excerpts = [e if isinstance(e, Excerpt) else Excerpt(e) for e in context]
@@ -193,8 +197,13 @@ def finish(
         text, cited, _ = verify(text, texts)
     if not cited:
         return refusal(question, language, retrieved, (*notices, message("uncited", language)), standalone)
-    # Numbers in the reader's convention: "2.141" copied from Vietnamese reads 2141 in Chinese.
-    text = localize(text, language, texts)
+    asked = _bigrams(question)
+    if text.rstrip(" .[]0123456789").endswith(("?", "？")) and asked and \
+            len(asked & _bigrams(text)) / len(asked) >= 0.6:
+        # The model restated the question instead of answering it (seen with the 1.5B local model).
+        return refusal(question, language, retrieved, (*notices, message("echo", language)), standalone)
+    # The reader's script and number conventions: "2.141" copied from Vietnamese reads 2141 in Chinese.
+    text = localize(to_script(text, language), language, texts)
     claims_by_n: dict[int, list[str]] = {}
     for claim, ns in claims(text):
         for n in ns:
@@ -213,6 +222,11 @@ def finish(
                                   start=span.start, end=span.end, score=p.score, passage=p,
                                   unsupported_numbers=missing))
     cited_passages = {c.passage for c in citations}
+    if flags and refuse_ungrounded:
+        # On the seed questions no answer with an ungrounded number was right, and most answers to
+        # unanswerable questions had one (docs/answers.md): refuse, keeping the flag visible.
+        answer = refusal(question, language, retrieved, (*notices, message("ungrounded", language)), standalone)
+        return dataclasses.replace(answer, flags=tuple(dict.fromkeys(flags)))
     return Answer(
         question=question,
         text=text,

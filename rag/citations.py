@@ -82,9 +82,9 @@ def _bigrams(text: str) -> set[str]:
     grams: set[str] = set()
     prev = None
     if re.search(r"[\u3400-\u9fff]", text):
-        from .tokenize import to_simplified
+        from .language import to_script
 
-        text = to_simplified(text)  # a Simplified answer quoting a Traditional source still matches
+        text = to_script(text, "zh-Hans")  # a Simplified answer quoting a Traditional source still matches
     for w in re.findall(r"\w+", text.lower()):
         if re.search(r"[\u3000-\u9fff]", w):
             grams.update(w[i : i + 2] for i in range(len(w) - 1))

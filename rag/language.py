@@ -167,3 +167,18 @@ def _converters():
     from opencc import OpenCC
 
     return OpenCC("t2s"), OpenCC("s2t")
+
+
+def to_script(text: str, language: str) -> str:
+    """Chinese text in the script of `language` (zh-Hant: Traditional, zh-Hans: Simplified).
+
+    The local model often answers a Traditional question in Simplified characters; converting its
+    answer is exact where the question's script is known. Other languages are returned unchanged.
+    """
+    if language not in ("zh-Hans", "zh-Hant") or not _HAN_ANY.search(text):
+        return text
+    t2s, s2t = _converters()
+    return (t2s if language == "zh-Hans" else s2t).convert(text)
+
+
+_HAN_ANY = re.compile(r"[\u3400-\u9fff]")

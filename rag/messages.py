@@ -23,6 +23,20 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "模型的回答没有引用任何来源，因此不予显示。",
         "zh-Hant": "模型的回答沒有引用任何來源，因此不予顯示。",
     },
+    "ungrounded": {
+        "en": "The model's answer contained a number that its sources do not hold, so it is not shown.",
+        "fr": "La réponse du modèle contenait un nombre absent de ses sources : elle n'est pas affichée.",
+        "vi": "Câu trả lời của mô hình chứa một con số không có trong nguồn nên không được hiển thị.",
+        "zh-Hans": "模型的回答包含来源中没有的数字，因此不予显示。",
+        "zh-Hant": "模型的回答包含來源中沒有的數字，因此不予顯示。",
+    },
+    "echo": {
+        "en": "The model only repeated the question, so its reply is not shown.",
+        "fr": "Le modèle n'a fait que répéter la question : sa réponse n'est pas affichée.",
+        "vi": "Mô hình chỉ lặp lại câu hỏi nên câu trả lời không được hiển thị.",
+        "zh-Hans": "模型只是重复了问题，因此不予显示。",
+        "zh-Hant": "模型只是重複了問題，因此不予顯示。",
+    },
     "empty_index": {
         "en": "No documents are indexed yet: run `rag ingest` first.",
         "fr": "Aucun document n'est encore indexé : lancez d'abord `rag ingest`.",

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         description="Sentences of each passage shown to the model (its closest to the question); 0 shows "
         "whole passages. Fewer tokens, faster first word, and citations point at exact sentences.",
     )
+    refuse_ungrounded: bool = Field(
+        default=True,
+        description="Refuse (keeping the `ungrounded_number` flag) when the answer holds a number its cited "
+        "sentence does not; false shows such answers with the flag.",
+    )
     history_tokens: int = Field(
         default=300, ge=0, description="Budget of past conversation used to rewrite a follow-up question."
     )

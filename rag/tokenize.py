@@ -224,11 +224,6 @@ def _stemmer(language: str):
     return snowballstemmer.stemmer({"fr": "french", "en": "english"}[language])
 
 
-def to_simplified(text: str) -> str:
-    """Traditional -> Simplified Chinese (other text unchanged)."""
-    return _t2s().convert(text)
-
-
 @lru_cache(maxsize=1)
 def _t2s():
     from opencc import OpenCC

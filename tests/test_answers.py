@@ -62,10 +62,29 @@ def test_whole_passages_when_sentences_are_off(make):
 
 
 def test_number_missing_from_the_cited_span_is_flagged(make):
+    assistant, _ = make(["Campuchia đã bắt giữ 9.999 nghi phạm [1]."], refuse_ungrounded=False)
+    answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm?")
+    assert answer.flags == ("ungrounded_number",) and not answer.refused
+    assert answer.citations[0].unsupported_numbers == ("9.999",)
+
+
+def test_ungrounded_answer_is_refused_by_default_with_the_flag_kept(make):
     assistant, _ = make(["Campuchia đã bắt giữ 9.999 nghi phạm [1]."])
     answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm?")
-    assert answer.flags == ("ungrounded_number",)
-    assert answer.citations[0].unsupported_numbers == ("9.999",)
+    assert answer.refused and answer.flags == ("ungrounded_number",) and answer.citations == ()
+    assert "không có trong nguồn" in answer.notices[-1]
+
+
+def test_a_reply_that_repeats_the_question_is_refused(make):
+    assistant, _ = make(["Selon Sun Maoli, combien de suspects ont été rapatriés d'autres pays [1] ?"])
+    answer = assistant.ask("Selon Sun Maoli, combien de suspects ont été rapatriés d'autres pays ?")
+    assert answer.refused and "répéter la question" in answer.notices[-1]
+
+
+def test_answer_is_written_in_the_questions_chinese_script(make):
+    assistant, _ = make(["緬甸移交了1207名涉诈犯罪嫌疑人[1]。"])  # the model mixed both scripts
+    answer = assistant.ask("9月6日，緬甸相關地方執法部門向我方移交了多少名涉詐犯罪嫌疑人？")
+    assert answer.language == "zh-Hant" and answer.text.startswith("緬甸移交了1207名涉詐犯罪嫌疑人")
 
 
 def test_grounded_number_is_not_flagged(make):
