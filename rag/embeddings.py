@@ -16,7 +16,7 @@ import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 from pydantic import PrivateAttr
 
-from .errors import BackendUnavailable, UnknownBackend
+from .errors import BackendUnavailable, UnknownBackend, server_errors
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -138,25 +138,12 @@ class OpenAIEmbedding(BaseEmbedding):
         return self._client
 
     def _embed(self, texts: list[str]) -> list[list[float]]:
-        import openai
-
-        url = self.base_url
-        try:
+        with server_errors("embeddings", self.base_url, self.timeout):
             response = self._get().embeddings.create(model=self.model_name, input=texts, encoding_format="float")
-        except openai.APITimeoutError:
-            raise BackendUnavailable(
-                f"the embeddings server at {url} did not answer within {self.timeout:g} s"
-            ) from None
-        except openai.APIConnectionError:
-            raise BackendUnavailable(f"cannot reach the embeddings server at {url}") from None
-        except openai.APIStatusError as e:
-            raise BackendUnavailable(
-                f"the embeddings server at {url} answered {e.status_code}: {e.message}"
-            ) from None
         data = sorted(response.data, key=lambda d: d.index)
         if len(data) != len(texts):
             raise BackendUnavailable(
-                f"the embeddings server at {url} returned {len(data)} vectors for {len(texts)} texts"
+                f"the embeddings server at {self.base_url} returned {len(data)} vectors for {len(texts)} texts"
             )
         return [list(d.embedding) for d in data]
 

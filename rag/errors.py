@@ -4,6 +4,9 @@ Only the CLI turns them into exit codes and the UI into notices; the library rai
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 
 class RagError(Exception):
     """Base class: the message is written for the person who ran the command."""
@@ -62,3 +65,18 @@ class IndexBusy(RagError):
 
 class KeywordIndexStale(RagError):
     """The keyword index file was built by another version (or is not an index): rebuild it."""
+
+
+@contextmanager
+def server_errors(what: str, url: str | None, timeout: float) -> Iterator[None]:
+    """Turn the openai client's errors into BackendUnavailable naming the server ("LLM", "embeddings")."""
+    import openai
+
+    try:
+        yield
+    except openai.APITimeoutError:
+        raise BackendUnavailable(f"the {what} server at {url} did not answer within {timeout:g} s") from None
+    except openai.APIConnectionError:
+        raise BackendUnavailable(f"cannot reach the {what} server at {url}") from None
+    except openai.APIStatusError as e:
+        raise BackendUnavailable(f"the {what} server at {url} answered {e.status_code}: {e.message}") from None

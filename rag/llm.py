@@ -9,7 +9,7 @@ import re
 import threading
 from typing import Callable, Iterator, Protocol, Sequence
 
-from .errors import BackendUnavailable, ModelUnavailable, UnknownBackend
+from .errors import ModelUnavailable, UnknownBackend, server_errors
 from .settings import Settings
 
 Message = dict[str, str]
@@ -96,10 +96,7 @@ class OpenAILLM:
         return self._client
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]:
-        import openai
-
-        url = self._settings.llm_base_url
-        try:
+        with server_errors("LLM", self._settings.llm_base_url, self._settings.llm_timeout):
             response = self._get().chat.completions.create(
                 model=self._settings.llm_model,
                 messages=list(messages),
@@ -110,14 +107,6 @@ class OpenAILLM:
             for part in response:
                 if part.choices and part.choices[0].delta and part.choices[0].delta.content:
                     yield part.choices[0].delta.content
-        except openai.APITimeoutError:
-            raise BackendUnavailable(
-                f"the LLM server at {url} did not answer within {self._settings.llm_timeout:g} s"
-            ) from None
-        except openai.APIConnectionError:
-            raise BackendUnavailable(f"cannot reach the LLM server at {url}") from None
-        except openai.APIStatusError as e:
-            raise BackendUnavailable(f"the LLM server at {url} answered {e.status_code}: {e.message}") from None
 
 
 _SOURCE_LINE = re.compile(r"^\[(\d+)\]\s*(.+)$", re.M)
