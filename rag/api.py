@@ -243,10 +243,17 @@ class Assistant:
 
 
 REWRITE_PROMPT = (
-    "Rewrite the user's last question so that it can be understood without the conversation: "
-    "replace pronouns and elliptical phrases with what they refer to. Keep the question's language. "
-    "Reply with the rewritten question only."
+    "You rewrite follow-up questions. Rewrite the last question as one complete question that can be "
+    "understood without the conversation, in the same language as the last question. "
+    "Reply with the question only."
 )
+# A worked example: without it the local 1.5B model answered in English and left "Còn Lào thì
+# sao?" unresolved; with it, it wrote "Lào đã trao trả bao nhiêu nghi phạm cho Trung Quốc?".
+REWRITE_EXAMPLE = [
+    {"role": "user", "content": "Conversation:\nQ: Combien d'habitants compte Lyon ?\n"
+     "A: Lyon compte 520 000 habitants [1].\n\nLast question: Et Marseille ?"},
+    {"role": "assistant", "content": "Combien d'habitants compte Marseille ?"},
+]
 
 
 def _approx_tokens(text: str) -> int:
@@ -278,7 +285,8 @@ def rewrite_followup(question: str, history: History, llm: LLM, budget: int) -> 
     convo = "\n".join(f"Q: {q}\nA: {a}" for q, a in turns)
     messages = [
         {"role": "system", "content": REWRITE_PROMPT},
-        {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}\nRewritten question:"},
+        *REWRITE_EXAMPLE,
+        {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}"},
     ]
     try:
         out = "".join(llm.stream(messages, max_tokens=80, temperature=0.0)).strip()
