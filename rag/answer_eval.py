@@ -50,7 +50,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .answering import Delta, Final, Sources
-from .evaluation import Dataset, Question, _CachedEmbedder, _need, _read_jsonl, load_dataset, sample
+from .embed_cache import CachedEmbedder
+from .evaluation import Dataset, Question, _need, _read_jsonl, load_dataset, sample
 from .language import detect
 from .numbers import readings
 from .types import Answer, Passage
@@ -330,7 +331,7 @@ def run_answer_eval(
 
     say = note or (lambda _m: None)
     cache = EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
-    embedder = _CachedEmbedder(assistant.embedder, cache)
+    embedder = CachedEmbedder(assistant.embedder, cache)
     llm = assistant.llm
     run = AnswerEvalRun(ds.name, ds.kind, getattr(llm, "name", type(llm).__name__), tuple(assistant.stages), out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -93,3 +93,17 @@ def embed_texts(
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
     return np.stack([have[k] for k in keys])
+
+
+class CachedEmbedder:
+    """An embedder whose passage embeddings go through the cache (for throw-away eval indexes)."""
+
+    def __init__(self, inner, cache: EmbeddingCache | None) -> None:
+        self._inner, self._cache = inner, cache
+        self.model_name = inner.model_name
+
+    def get_text_embedding_batch(self, texts):
+        return embed_texts(self._inner, texts, "passage", cache=self._cache).tolist()
+
+    def get_query_embedding(self, text):
+        return self._inner.get_query_embedding(text)

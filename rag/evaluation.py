@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 from store import ChromaStore, Record
 
-from .embed_cache import EmbeddingCache, embed_texts
+from .embed_cache import CachedEmbedder, EmbeddingCache, embed_texts
 from .errors import InvalidInput
 from .language import detect
 from .retrieval import Retriever, parse_stages
@@ -168,7 +168,7 @@ def _index_benchmark(ds: Dataset, store, keywords, sentences, embedder, centerin
     if keywords is not None:
         keywords.add([KeywordItem(p["id"], p["id"], p["text"], lang) for p, lang in zip(ds.passages, langs)])
     if sentences is not None:
-        cached = _CachedEmbedder(embedder, cache)
+        cached = CachedEmbedder(embedder, cache)
         for p, lang in zip(ds.passages, langs):
             add_sentences(sentences, p["text"], [(p["id"], p["id"], 0, len(p["text"]), lang)], cached, centering, "")
 
@@ -199,7 +199,7 @@ def run_eval(
             from .ingest import ingest_paths
 
             s = settings.model_copy(update={"home": work})
-            ingest_paths([ds.documents], store=store, embedder=_CachedEmbedder(embedder, cache), settings=s,
+            ingest_paths([ds.documents], store=store, embedder=CachedEmbedder(embedder, cache), settings=s,
                          keywords=keywords, centering=centering, sentences=sentences, progress=report)
         doc_langs = {d: str(m[0].get("doc_language", "und")) for d, m in store.documents().items()} \
             if ds.kind == "documents" else {}
@@ -237,20 +237,6 @@ def run_eval(
         return EvalRun(tuple(stages), summarize(results), latency, results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-class _CachedEmbedder:
-    """Passage embeddings through the cache, for ingestion inside an eval run."""
-
-    def __init__(self, inner, cache):
-        self._inner, self._cache = inner, cache
-        self.model_name = inner.model_name
-
-    def get_text_embedding_batch(self, texts):
-        return embed_texts(self._inner, texts, "passage", cache=self._cache).tolist()
-
-    def get_query_embedding(self, text):
-        return self._inner.get_query_embedding(text)
 
 
 # -- rendering -------------------------------------------------------------------------------

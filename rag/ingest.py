@@ -263,10 +263,12 @@ def ingest_paths(
                 if not any(p and os.path.exists(p) for p in doc_paths):
                     _delete_everywhere(doc, store, keywords, sentences)
                     removed.append(doc)
-        if keywords is not None:
-            notices += sync_keywords(store, keywords)
-        if sentences is not None:
-            notices += sync_sentences(store, sentences, embedder, centering, sig)
+        if keywords is not None or sentences is not None:
+            in_store = stored_chunk_ids(store)  # one scan of the store serves both checks
+            if keywords is not None:
+                notices += sync_keywords(store, keywords, in_store)
+            if sentences is not None:
+                notices += sync_sentences(store, sentences, embedder, centering, sig, in_store)
 
     return IngestReport(
         added=tuple(added),
@@ -281,7 +283,15 @@ def ingest_paths(
 
 
 
-def sync_keywords(store: VectorStore, keywords) -> list[str]:
+def stored_chunk_ids(store: VectorStore) -> dict[str, set[str]]:
+    """Every stored document's chunk ids, rebuilt from its chunks' metadata."""
+    return {
+        doc: {_chunk_id(doc, str(m.get("sha256", "")), int(m.get("index", 0))) for m in metas}
+        for doc, metas in store.documents().items()
+    }
+
+
+def sync_keywords(store: VectorStore, keywords, in_store: dict[str, set[str]]) -> list[str]:
     """Make the keyword index hold exactly the store's chunks; say what had to be rebuilt.
 
     The store is the reference. A keyword index that is missing, of an old format or out of step
@@ -289,8 +299,6 @@ def sync_keywords(store: VectorStore, keywords) -> list[str]:
     document; no re-embedding is needed.
     """
     notices = []
-    in_store = {doc: {_chunk_id(doc, str(m.get("sha256", "")), int(m.get("index", 0))) for m in metas}
-                for doc, metas in store.documents().items()}
     in_keywords = keywords.ids_by_document()
     for doc in sorted(set(in_store) | set(in_keywords)):
         if in_store.get(doc, set()) == in_keywords.get(doc, set()):
@@ -330,13 +338,10 @@ def add_sentences(sentences: VectorStore, text: str, chunks, embedder, centering
         ])
 
 
-def sync_sentences(store: VectorStore, sentences: VectorStore, embedder, centering, sig: str) -> list[str]:
+def sync_sentences(store: VectorStore, sentences: VectorStore, embedder, centering, sig: str,
+                   chunk_ids: dict[str, set[str]]) -> list[str]:
     """Make the sentence index cover exactly the store's chunks, made with the same settings."""
     notices = []
-    chunk_ids: dict[str, set[str]] = {
-        doc: {_chunk_id(doc, str(m.get("sha256", "")), int(m.get("index", 0))) for m in metas}
-        for doc, metas in store.documents().items()
-    }
     covered: dict[str, set[str]] = {}
     stale: set[str] = set()
     for doc, metas in sentences.documents().items():
