@@ -124,8 +124,8 @@ def create_app(assistant):
             with gr.Column(scale=2):
                 sources = gr.Markdown("_Sources appear here._", elem_classes="sources-panel")
         events = [
-            send.click(respond, [box, chat], [chat, box, sources]),
-            box.submit(respond, [box, chat], [chat, box, sources]),
+            send.click(respond, [box, chat], [chat, box, sources], api_name="ask"),
+            box.submit(respond, [box, chat], [chat, box, sources], api_name=False),
         ]
         stop.click(None, None, None, cancels=events)
         clear.click(lambda: ([], "", "_Sources appear here._"), None, [chat, box, sources], queue=False)
