@@ -16,12 +16,12 @@ from store import StoreError, VectorStore, open_store
 from . import answering, ingest as ingestion, retrieval
 from .answering import Event, Final
 from .embeddings import make_embedder
-from .errors import BackendUnavailable, EmptyQuestion, InvalidInput, RagError
+from .errors import BackendUnavailable, DocumentNotFound, EmptyQuestion, InvalidInput, RagError, UnreadableFile
 from .language import detect
 from .llm import LLM, make_llm
 from .messages import message
 from .settings import Settings, get_settings
-from .types import Answer, DocumentInfo, IngestReport, Passage
+from .types import Answer, Chunk, DocumentInfo, IngestReport, Passage
 
 SUPPORTED_LANGUAGES = ("fr", "en", "vi", "zh-Hans", "zh-Hant")
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
@@ -240,6 +240,84 @@ class Assistant:
                 )
             )
         return out
+
+    def document(self, name: str) -> tuple[Chunk, ...]:
+        """The stored text of one ingested document, as its chunks in reading order.
+
+        Served from the index by name only, never from the file system, so no name can reach a
+        file that was not ingested. Text removed by cleaning (spam, page furniture) is not there.
+        """
+        hits = self.store.get_document(name) if isinstance(name, str) and name else []
+        if not hits:
+            raise DocumentNotFound(str(name))
+        chunks = [
+            Chunk(name, str(h.metadata.get("language", "und")), h.text,
+                  int(h.metadata.get("start", 0)), int(h.metadata.get("end", 0)), int(h.metadata.get("index", 0)))
+            for h in hits
+        ]
+        return tuple(sorted(chunks, key=lambda c: (c.start, c.index)))
+
+    def delete(self, name: str) -> bool:
+        """Remove a document from the index (and its uploaded copy); False when it was not there."""
+        removed = ingestion.delete_document(
+            name, store=self.store, settings=self.settings, keywords=self.keywords, sentences=self.sentences
+        )
+        upload = self.settings.home / "uploads" / name
+        if removed and upload.parent.resolve() == (self.settings.home / "uploads").resolve() and upload.is_file():
+            upload.unlink()
+        return removed
+
+    def add_file(self, path: str | Path, name: str | None = None) -> IngestReport:
+        """Add one file to the library (the web page's upload): it is copied into the data directory,
+        so it outlives the upload, and ingested like `rag ingest` would.
+
+        A file whose name is already taken by a different document is refused rather than replacing
+        it, so an upload never loses what is stored; the same content again is reported unchanged.
+        """
+        import hashlib
+        import shutil
+
+        src = Path(path)
+        name = name or src.name
+        if not name or name != Path(name).name or name.startswith("."):
+            raise InvalidInput(f"not a usable file name: {name!r}")
+        suffix = Path(name).suffix.lower()
+        if suffix not in ingestion.SUPPORTED_SUFFIXES:
+            raise UnreadableFile(name, f"{suffix or 'no extension'} files are not supported; "
+                                       f"use one of {', '.join(sorted(ingestion.SUPPORTED_SUFFIXES))}")
+        if not src.is_file():
+            raise UnreadableFile(name, "the uploaded file is missing")
+        size_mb = src.stat().st_size / 1e6
+        if size_mb > self.settings.max_file_mb:
+            raise UnreadableFile(name, f"{size_mb:.1f} MB is over the limit of {self.settings.max_file_mb:g} MB "
+                                       "(RAG_MAX_FILE_MB)")
+        existing = {d.document: d for d in self.documents()}
+        if name in existing:
+            sha = hashlib.sha256(src.read_bytes()).hexdigest()
+            if existing[name].sha256 != sha:
+                raise InvalidInput(f"a different document named {name} is already in the library; "
+                                   "delete it first or rename the file")
+        folder = self.settings.home / "uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        dest = folder / name
+        fresh = not dest.exists()
+        shutil.copyfile(src, dest)
+        report = self.ingest([dest])
+        if report.skipped:
+            if fresh:
+                dest.unlink(missing_ok=True)
+            raise UnreadableFile(name, report.skipped[0][1])
+        return report
+
+    def translate(self, text: str, language: str) -> str:
+        """A machine translation of `text` into `language`, by the configured LLM (a reading aid)."""
+        from .translate import translate
+
+        if language not in SUPPORTED_LANGUAGES:
+            raise InvalidInput(f"cannot translate into {language!r}; choose one of {', '.join(SUPPORTED_LANGUAGES)}")
+        if not text or not text.strip():
+            raise InvalidInput("nothing to translate")
+        return translate(text[:4000], language, self.llm, max_tokens=4 * self.settings.max_answer_tokens)
 
 
 REWRITE_PROMPT = (

@@ -40,6 +40,12 @@ class UnreadableFile(RagError):
         super().__init__(f"cannot read {path}: {reason}")
 
 
+class DocumentNotFound(InvalidInput):
+    def __init__(self, document: str) -> None:
+        self.document = document
+        super().__init__(f"no ingested document named {document!r}")
+
+
 class ConfigError(RagError):
     """A setting has a value we cannot use, or names something unknown."""
 

@@ -35,7 +35,7 @@ from .keywords import KeywordItem
 from .types import Chunk, IngestReport
 
 # Text formats we read. Other files found while walking a directory are named in a notice.
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
+SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text", ".html", ".htm", ".pdf"}
 EMBED_BATCH = 16
 
 Progress = Callable[[int, int], None]
@@ -309,6 +309,17 @@ def sync_keywords(store: VectorStore, keywords, in_store: dict[str, set[str]]) -
             keywords.add([KeywordItem(h.id, doc, h.text, str(h.metadata.get("language", "und"))) for h in hits])
         notices.append(f"{doc}: keyword index was out of step with the vector store; rebuilt")
     return notices
+
+
+def delete_document(
+    document: str, *, store: VectorStore, settings: Settings, keywords=None, sentences=None
+) -> bool:
+    """Remove one document from the store and both side indexes; False when it was not there."""
+    with index_lock(settings.home):
+        if document not in store.documents():
+            return False
+        _delete_everywhere(document, store, keywords, sentences)
+        return True
 
 
 def _delete_everywhere(document: str, store: VectorStore, keywords, sentences) -> None:

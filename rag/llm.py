@@ -113,7 +113,13 @@ _SOURCE_LINE = re.compile(r"^\[(\d+)\]\s*(.+)$", re.M)
 
 
 def _echo_first_source(messages: Sequence[Message]) -> str:
-    """Default fake reply: the first sentence of source [1], cited; a refusal when there is none."""
+    """Default fake reply: the first sentence of source [1], cited; a refusal when there is none.
+    Asked to translate, it returns the text tagged with the target language, so tests can see
+    the request and the reply went through."""
+    system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+    target = re.match(r"You are a translator\. Translate the user's text into ([^.]+)\.", system)
+    if target:
+        return f"({target.group(1)}) {messages[-1]['content']}"
     prompt = messages[-1]["content"]
     m = _SOURCE_LINE.search(prompt)
     if not m:

@@ -1,6 +1,6 @@
 """Loading: a file's bytes -> its exact text, with the encoding that was used and a content hash.
 
-The text is the decoded file and nothing else (no newline or Unicode normalisation): citations are
+The text is the decoded file (for HTML and PDF, the text extracted from it) and nothing else (no newline or Unicode normalisation): citations are
 character offsets into it, so any rewriting here would move them. Only a byte-order mark is left
 out, because it is an encoding signal, not content.
 """
@@ -64,7 +64,17 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
         raise UnreadableFile(where, f"file is {len(raw)} bytes, over the limit of {max_bytes} bytes")
     if not raw:
         raise UnreadableFile(where, "empty file")
-    text, encoding = _decode(raw, where)
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from .formats import pdf_to_text
+
+        text, encoding = pdf_to_text(raw, where), "pdf"
+    else:
+        text, encoding = _decode(raw, where)
+        if suffix in (".html", ".htm"):
+            from .formats import html_to_text
+
+            text, encoding = html_to_text(text), f"{encoding}, html"
     if not text:
         raise UnreadableFile(where, "empty file")  # a BOM and nothing else
     return SourceText(

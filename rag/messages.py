@@ -44,7 +44,70 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "尚未索引任何文档：请先运行 `rag ingest`。",
         "zh-Hant": "尚未索引任何文件：請先執行 `rag ingest`。",
     },
+    "queued": {
+        "en": "⏳ Your question is queued: {n} ahead of it. Its sources are already shown.",
+        "fr": "⏳ Votre question est en file d'attente : {n} avant elle. Ses sources sont déjà affichées.",
+        "vi": "⏳ Câu hỏi của bạn đang chờ: còn {n} câu trước. Nguồn đã được hiển thị.",
+        "zh-Hans": "⏳ 您的问题正在排队：前面还有 {n} 个。来源已显示。",
+        "zh-Hant": "⏳ 您的問題正在排隊：前面還有 {n} 個。來源已顯示。",
+    },
+    "searching": {
+        "en": "Searching the documents…",
+        "fr": "Recherche dans les documents…",
+        "vi": "Đang tìm trong tài liệu…",
+        "zh-Hans": "正在搜索文档…",
+        "zh-Hant": "正在搜尋文件…",
+    },
+    # Errors: a sentence in the user's language, then the technical detail (names a URL or a file).
+    "error_backend": {
+        "en": "The answer service is unavailable. Your sources are shown; try again in a moment. ({detail})",
+        "fr": "Le service de réponse est indisponible. Vos sources sont affichées ; réessayez dans un instant. ({detail})",
+        "vi": "Dịch vụ trả lời hiện không khả dụng. Nguồn đã được hiển thị; hãy thử lại sau. ({detail})",
+        "zh-Hans": "回答服务暂时不可用。来源已显示，请稍后重试。（{detail}）",
+        "zh-Hant": "回答服務暫時無法使用。來源已顯示，請稍後重試。（{detail}）",
+    },
+    "error_busy": {
+        "en": "The index is being updated; try again when it is done. ({detail})",
+        "fr": "L'index est en cours de mise à jour ; réessayez quand ce sera fini. ({detail})",
+        "vi": "Chỉ mục đang được cập nhật; hãy thử lại khi xong. ({detail})",
+        "zh-Hans": "索引正在更新，请完成后重试。（{detail}）",
+        "zh-Hant": "索引正在更新，請完成後重試。（{detail}）",
+    },
+    "error_input": {
+        "en": "This question cannot be used: {detail}",
+        "fr": "Cette question ne peut pas être traitée : {detail}",
+        "vi": "Không thể xử lý câu hỏi này: {detail}",
+        "zh-Hans": "无法处理这个问题：{detail}",
+        "zh-Hant": "無法處理這個問題：{detail}",
+    },
+    "error_other": {
+        "en": "Something went wrong: {detail}",
+        "fr": "Une erreur s'est produite : {detail}",
+        "vi": "Đã xảy ra lỗi: {detail}",
+        "zh-Hans": "出现错误：{detail}",
+        "zh-Hant": "發生錯誤：{detail}",
+    },
+    "empty_question": {
+        "en": "Type a question first.",
+        "fr": "Écrivez d'abord une question.",
+        "vi": "Hãy nhập câu hỏi trước.",
+        "zh-Hans": "请先输入问题。",
+        "zh-Hant": "請先輸入問題。",
+    },
 }
+
+
+def error_message(error: Exception, language: str) -> str:
+    """A RagError as the user reads it: what happened in their language, the detail as raised."""
+    from .errors import BackendUnavailable, IndexBusy, InvalidInput
+
+    key = (
+        "error_backend" if isinstance(error, BackendUnavailable)
+        else "error_busy" if isinstance(error, IndexBusy)
+        else "error_input" if isinstance(error, InvalidInput)
+        else "error_other"
+    )
+    return message(key, language, detail=str(error))
 
 
 def message(key: str, language: str, **kwargs: object) -> str:

@@ -84,3 +84,53 @@ def sources_markdown(
             f"score {p.score:.3f}{mark}\n\n> {body}"
         )
     return "\n".join(out)
+
+
+def document_html(chunks: Sequence, spans: Sequence[tuple[int, int]] = (), title: str = "") -> str:
+    """A whole ingested document for the viewer: its stored text in reading order, escaped, with
+    the cited spans (document offsets) in <mark>. Text that cleaning removed (spam, page furniture)
+    is not stored and shows as a "[…]" gap. The first mark carries id="cited" to scroll to."""
+    marks = sorted((a, b) for a, b in spans if b > a)
+    out, pos, first = [], None, True
+    for c in sorted(chunks, key=lambda c: c.start):
+        start = c.start if pos is None else max(c.start, pos)  # chunks may overlap: show text once
+        if pos is not None and c.start > pos:
+            out.append('<span class="gap" title="removed by cleaning">[…]</span>\n')
+        if start >= c.end:
+            continue
+        cuts = sorted({start, c.end, *(x for a, b in marks for x in (a, b) if start < x < c.end)})
+        for a, b in zip(cuts, cuts[1:]):
+            piece = html.escape(c.text[a - c.start : b - c.start])
+            if any(ma <= a and b <= mb for ma, mb in marks):
+                anchor = ' id="cited"' if first else ""
+                first = False
+                piece = f"<mark{anchor}>{piece}</mark>"
+            out.append(piece)
+        pos = c.end
+    head = f'<div class="doc-title">{html.escape(title)}</div>' if title else ""
+    return f'{head}<div class="doc-text">{"".join(out)}</div>'
+
+
+def conversation_markdown(answers: Sequence[Answer], when: str = "") -> str:
+    """A conversation as Markdown: each question and answer, its [n] markers as footnotes that give
+    the document, language, character span and the cited text."""
+    lines = ["# Conversation" + (f" ({when})" if when else ""), ""]
+    for t, a in enumerate(answers, 1):
+        text = a.text
+        notes = []
+        for n in sorted({c.n for c in a.citations}):
+            text = text.replace(f"[{n}]", f"[^{t}-{n}]")
+            cs = [c for c in a.citations if c.n == n]
+            quote = " … ".join(" ".join(c.text.split()) for c in cs)
+            spans = ", ".join(f"{c.start}-{c.end}" for c in cs)
+            notes.append(f'[^{t}-{n}]: {cs[0].document} ({language_name(cs[0].language)}, chars {spans}): "{quote}"')
+        lines += [f"## {t}. {' '.join(a.question.split())}", ""]
+        if a.standalone_question:
+            lines += [f"_Understood as: {a.standalone_question}_", ""]
+        lines += [text, ""]
+        lines += [f"> ⚠️ {FLAG_TEXT.get(f, f)}" for f in a.flags]
+        lines += [f"> {n}" for n in a.notices]
+        if a.refused and a.related:
+            lines.append("Possibly related (not cited): " + ", ".join(sorted({p.document for p in a.related})))
+        lines += (["", *notes, ""] if notes else [""])
+    return "\n".join(lines).rstrip() + "\n"

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(
         default=60.0, gt=0, description="Seconds before a request to the LLM server is abandoned (no retries)."
     )
+    llm_concurrency: int = Field(
+        default=1, ge=1, le=256,
+        description="Answers generated at once by the web chat; others wait in a visible queue. "
+        "1 suits the local model; raise it for a server that batches (vLLM).",
+    )
     llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model; 0 means all cores.")
     llm_context: int = Field(default=2048, ge=512, description="Context window of the local model, in tokens.")
     max_answer_tokens: int = Field(default=200, ge=16, description="Cap on the length of a generated answer.")

@@ -24,18 +24,19 @@ def assistant(seeds_copy):
 
 def test_turn_streams_then_shows_cited_answer_and_sources(assistant):
     outputs = list(chat_turn(assistant, "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?", []))
-    history, box, panel = outputs[-1]
+    history, box, panel, answer = outputs[-1]
     assert box == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[-1]["content"].endswith("[1].") and "\\[" not in history[-1]["content"]
     assert "003\\_912a6ae6278a5b97.txt" in panel and "✓ cited" in panel
+    assert answer.citations and answer.citations[0].n == 1
     # sources were on screen before the answer was complete
     first_panel = next(i for i, o in enumerate(outputs) if o[2] is not SKIP and "score" in str(o[2]))
     assert first_panel < len(outputs) - 1
 
 
 def test_document_markup_is_escaped_never_rendered(assistant):
-    *_, (history, _, panel) = chat_turn(assistant, "Myanmar nghi phạm Trung Quốc reader", [])
+    *_, (history, _, panel, _) = chat_turn(assistant, "Myanmar nghi phạm Trung Quốc reader", [])
     everything = panel + history[-1]["content"]
     assert "hostile.txt" in panel
     assert "<script>" not in everything and "<img" not in everything
@@ -43,14 +44,17 @@ def test_document_markup_is_escaped_never_rendered(assistant):
 
 
 def test_empty_message_changes_nothing(assistant):
-    assert list(chat_turn(assistant, "  ", [])) == [([], "  ", "_Type a question first._")]
+    assert list(chat_turn(assistant, "  ", [])) == [([], "  ", "Type a question first.", None)]
 
 
 def test_backend_error_is_shown_in_the_chat(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_CHROMA_URL", "http://127.0.0.1:9")
     a = Assistant(load_settings())
-    *_, (history, _, _) = chat_turn(a, "Combien ?", [])
-    assert history[-1]["content"].startswith("⚠️ ") and "http://127.0.0.1:9" in history[-1]["content"]
+    *_, (history, _, _, answer) = chat_turn(a, "Combien de suspects ?", [])
+    assert answer is None
+    shown = history[-1]["content"]
+    # the user's language first, then the detail that names the server
+    assert shown.startswith("⚠️ Le service de réponse est indisponible") and "http://127.0.0.1:9" in shown
 
 
 def _free_port() -> int:
