@@ -108,6 +108,11 @@ def _pairs(history: list[dict]) -> list[tuple[str, str]]:
 SKIP = object()  # "leave this output as it is"
 
 
+def _copy(history: list[dict]) -> list[dict]:
+    # Each output is a snapshot: later deltas must not rewrite what was already handed out.
+    return [dict(m) for m in history]
+
+
 def _spans_by_passage(answer) -> dict[int, list[tuple[int, int]]]:
     spans: dict[int, list] = {}
     for c in answer.citations:
@@ -129,11 +134,11 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
     history = list(history or [])
     language = assistant.language_of(message) if message and message.strip() else "en"
     if not message or not message.strip():
-        yield history, message, say("empty_question", language), None
+        yield _copy(history), message, say("empty_question", language), None
         return
     prior = _pairs(history)
     history += [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-    yield history, "", f"_{say('searching', language)}_", None
+    yield _copy(history), "", f"_{say('searching', language)}_", None
     passages: tuple = ()
     gate = gate or Gate(limit=1 << 30)
     events = assistant.ask_stream(message, prior)
@@ -144,10 +149,10 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
             first = next(events)
             if isinstance(first, Sources):
                 passages = first.passages
-                yield history, "", sources_markdown(passages), None
+                yield _copy(history), "", sources_markdown(passages), None
         for ahead in gate.enter():
             history[-1]["content"] = say("queued", language, n=ahead)
-            yield history, "", SKIP, None
+            yield _copy(history), "", SKIP, None
         inside = True
         if prior:
             first = None
@@ -155,12 +160,12 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
         for event in [*pending, *events]:
             if isinstance(event, Sources):
                 passages = event.passages
-                yield history, "", sources_markdown(passages), None
+                yield _copy(history), "", sources_markdown(passages), None
             elif isinstance(event, Delta):
                 current = history[-1]["content"]
                 fresh = current == "…" or current.startswith("⏳")
                 history[-1]["content"] = ("" if fresh else current) + event.text
-                yield history, "", SKIP, None
+                yield _copy(history), "", SKIP, None
             elif isinstance(event, Final):
                 answer = event.answer
                 history[-1]["content"] = _answer_markdown(answer)
@@ -168,10 +173,10 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
                     panel = sources_markdown(answer.related, title="Possibly related (not cited)")
                 else:
                     panel = sources_markdown(passages, cited=_spans_by_passage(answer))
-                yield history, "", panel, answer
+                yield _copy(history), "", panel, answer
     except RagError as e:
         history[-1]["content"] = f"⚠️ {error_message(e, language)}"
-        yield history, "", SKIP, None
+        yield _copy(history), "", SKIP, None
     finally:
         events.close()
         if inside:
