@@ -16,8 +16,10 @@ from store import StoreError, VectorStore, open_store
 from . import answering, ingest as ingestion, retrieval
 from .answering import Event, Final
 from .embeddings import make_embedder
-from .errors import BackendUnavailable, DocumentNotFound, EmptyQuestion, InvalidInput, RagError, UnreadableFile
-from .language import detect
+from .errors import (
+    BackendUnavailable, DocumentNotFound, EmptyQuestion, InvalidInput, QuestionWithoutWords, RagError, UnreadableFile,
+)
+from .language import detect, name as language_name
 from .llm import LLM, make_llm
 from .messages import message
 from .settings import Settings, get_settings
@@ -193,15 +195,29 @@ class Assistant:
         question = _clean_question(question)
         notices: list[str] = []
         language = self.language_of(question)
+        detected = detect(question)
+        if not self.settings.language and detected not in SUPPORTED_LANGUAGES and detected != "und":
+            # Answered, in English, and said so: a refusal would leave a reader of Arabic or Thai
+            # with nothing, and the sources may well hold the answer (retrieval is cross-lingual).
+            notices.append(message("unsupported_language", language, name=language_name(detected)))
         limit = self.settings.max_question_chars
         if len(question) > limit:
             question = question[:limit]
             notices.append(message("truncated", language, n=limit))
-        standalone = rewrite_followup(question, history or (), self.llm, self.settings.history_tokens)
+        try:
+            standalone = rewrite_followup(question, history or (), self.llm, self.settings.history_tokens)
+            rewrite_failed = None
+        except RagError as e:
+            # The backend is down: retrieve with the question as asked, show the sources, then say
+            # so, rather than waiting for the same backend a second time in the answer step.
+            standalone, rewrite_failed = None, e
         query = standalone or question
         s = self.settings
         retriever = self.retriever
         passages, qv = retriever.retrieve(query, s.top_k, language=detect(query))
+        if rewrite_failed is not None:
+            yield answering.Sources(tuple(passages))
+            raise rewrite_failed
         excerpts = None
         if s.context_sentences:
             shown = passages[: s.context_k]
@@ -282,9 +298,10 @@ class Assistant:
         if not name or name != Path(name).name or name.startswith("."):
             raise InvalidInput(f"not a usable file name: {name!r}")
         suffix = Path(name).suffix.lower()
-        if suffix not in ingestion.SUPPORTED_SUFFIXES:
-            raise UnreadableFile(name, f"{suffix or 'no extension'} files are not supported; "
-                                       f"use one of {', '.join(sorted(ingestion.SUPPORTED_SUFFIXES))}")
+        allowed = self.settings.allowed_suffixes
+        if suffix not in allowed:
+            raise UnreadableFile(name, f"{suffix or 'no extension'} files are not accepted; "
+                                       f"use one of {', '.join(sorted(allowed))} (RAG_UPLOAD_TYPES)")
         if not src.is_file():
             raise UnreadableFile(name, "the uploaded file is missing")
         size_mb = src.stat().st_size / 1e6
@@ -356,7 +373,9 @@ def recent_history(history: History, budget: int) -> list[tuple[str, str]]:
 
 
 def rewrite_followup(question: str, history: History, llm: LLM, budget: int) -> str | None:
-    """The standalone form of a follow-up question, or None without history (or if it fails)."""
+    """The standalone form of a follow-up question, or None without history or a usable rewrite.
+
+    A backend error is raised (RagError): the caller reports it once, after showing the sources."""
     turns = recent_history(history, budget) if budget else []
     if not turns:
         return None
@@ -366,10 +385,7 @@ def rewrite_followup(question: str, history: History, llm: LLM, budget: int) -> 
         *REWRITE_EXAMPLE,
         {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}"},
     ]
-    try:
-        out = "".join(llm.stream(messages, max_tokens=80, temperature=0.0)).strip()
-    except RagError:
-        return None  # the answer step will report the backend problem itself
+    out = "".join(llm.stream(messages, max_tokens=80, temperature=0.0)).strip()  # backend errors propagate
     out = out.splitlines()[0].strip().strip('"“”«»') if out else ""
     if not out or "NO_ANSWER" in out.upper() or len(out) > 4 * len(question) + 200:
         return None
@@ -379,6 +395,8 @@ def rewrite_followup(question: str, history: History, llm: LLM, budget: int) -> 
 def _clean_question(question: str) -> str:
     if question is None or not str(question).strip():
         raise EmptyQuestion()
+    if not any(ch.isalnum() for ch in str(question)):
+        raise QuestionWithoutWords()  # "🔥🤔", "???": nothing to search for or to answer
     return " ".join(str(question).split())
 
 

@@ -54,6 +54,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     for note in report.notices:
         print(f"note: {note}")
+    for path, doc in report.duplicates:
+        print(f"duplicate {path}: same content as {doc}, already indexed; not stored again")
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     return 1 if report.skipped else 0

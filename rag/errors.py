@@ -25,6 +25,14 @@ class EmptyQuestion(InvalidInput):
         super().__init__("the question is empty: type a question")
 
 
+class QuestionWithoutWords(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "the question has no words (only symbols or emoji): type a question in French, English, "
+            "Vietnamese or Chinese"
+        )
+
+
 class PathNotFound(InvalidInput):
     def __init__(self, path: str) -> None:
         self.path = path
@@ -76,6 +84,7 @@ class KeywordIndexStale(RagError):
 @contextmanager
 def server_errors(what: str, url: str | None, timeout: float) -> Iterator[None]:
     """Turn the openai client's errors into BackendUnavailable naming the server ("LLM", "embeddings")."""
+    import httpx
     import openai
 
     try:
@@ -86,3 +95,12 @@ def server_errors(what: str, url: str | None, timeout: float) -> Iterator[None]:
         raise BackendUnavailable(f"cannot reach the {what} server at {url}") from None
     except openai.APIStatusError as e:
         raise BackendUnavailable(f"the {what} server at {url} answered {e.status_code}: {e.message}") from None
+    except openai.APIError as e:  # e.g. an error event inside a stream
+        raise BackendUnavailable(f"the {what} server at {url} failed: {e.message}") from None
+    # While a streamed reply is read, the client hands on httpx's own errors, unwrapped.
+    except httpx.TimeoutException:
+        raise BackendUnavailable(
+            f"the {what} server at {url} stopped answering for more than {timeout:g} s"
+        ) from None
+    except httpx.HTTPError as e:
+        raise BackendUnavailable(f"the {what} server at {url} broke off the connection ({e})") from None

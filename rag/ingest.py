@@ -34,8 +34,6 @@ from .settings import Settings
 from .keywords import KeywordItem
 from .types import Chunk, IngestReport
 
-# Text formats we read. Other files found while walking a directory are named in a notice.
-SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text", ".html", ".htm", ".pdf"}
 EMBED_BATCH = 16
 
 Progress = Callable[[int, int], None]
@@ -48,10 +46,13 @@ class PreparedDocument:
     language: str
 
 
-def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
-    """Expand directories; return (files to read, files of other types found while walking)."""
+def find_files(paths: Sequence[Path], suffixes: Iterable[str]) -> tuple[list[Path], list[str], list[tuple[str, str]]]:
+    """Expand directories; return (files to read, files of other types found while walking, files
+    named explicitly whose type is not allowed, with the reason). `suffixes`: allowed, like ".txt"."""
+    allowed = frozenset(s.lower() for s in suffixes)
     files: list[Path] = []
     ignored: list[str] = []
+    refused: list[tuple[str, str]] = []
     for p in paths:
         if not p.exists():
             raise PathNotFound(str(p))
@@ -59,15 +60,20 @@ def find_files(paths: Sequence[Path]) -> tuple[list[Path], list[str]]:
             for f in sorted(p.rglob("*")):
                 if not f.is_file() or any(part.startswith(".") for part in f.relative_to(p).parts):
                     continue
-                if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                if f.suffix.lower() in allowed:
                     files.append(f)
                 else:
                     ignored.append(str(f))
+        elif p.suffix.lower() in allowed:
+            files.append(p)
         else:
-            files.append(p)  # named explicitly: try to read it whatever its suffix
+            # Named explicitly, so the user expects it in: say why it is not (a notice would be missed).
+            kind = f"type {p.suffix.lower()}" if p.suffix else "a file without an extension"
+            types = ", ".join(sorted(s.lstrip(".") for s in allowed))
+            refused.append((str(p), f"{kind} is not allowed (RAG_UPLOAD_TYPES: {types})"))
     # The seeds' README describes the corpus; it is not part of it.
     files = [f for f in files if not (f.name.lower() == "readme.md" and f not in paths)]
-    return files, ignored
+    return files, ignored, refused
 
 
 def prepare(source: SourceText, settings: Settings) -> PreparedDocument:
@@ -153,32 +159,52 @@ def ingest_paths(
     (a KeywordIndex) and `sentences` (a store of sentence vectors); with `centering`, stored
     vectors are centred on their chunk's language (see `centering.py`)."""
     paths = [Path(p) for p in paths]
-    files, ignored = find_files(paths)
-    skipped: list[tuple[str, str]] = []  # files we tried to read and could not
+    files, ignored, skipped = find_files(paths, settings.allowed_suffixes)  # skipped: (path, reason)
     sig = signature(settings, embedder, centering)
     with index_lock(settings.home):
         if keywords is not None and keywords.needs_rebuild():
             keywords.reset()  # refilled from the store by sync_keywords at the end of this run
         stored = _stored_state(store)
         added, updated, unchanged, repaired = [], [], [], []
+        duplicates: list[tuple[str, str]] = []
         notices = [f"ignored {len(ignored)} file(s) of unsupported types: {', '.join(ignored[:5])}"] if ignored else []
         todo: list[tuple[PreparedDocument, str]] = []  # (document, what happened to it)
         seen: dict[str, str] = {}
         max_bytes = int(settings.max_file_mb * 1024 * 1024)
+        sources: list[SourceText] = []
         for f in files:
             try:
                 source = read_text(f, max_bytes=max_bytes)
             except UnreadableFile as e:
-                skipped.append((str(f), e.reason))
+                reason = e.reason
+                if "over the limit" in reason:
+                    reason += f" (RAG_MAX_FILE_MB={settings.max_file_mb:g})"
+                skipped.append((str(f), reason))
                 continue
             if source.name in seen:
                 other = seen[source.name]
                 skipped.append((str(f), f"another file named {source.name} was ingested in this run ({other})"))
                 continue
             seen[source.name] = str(f)
+            sources.append(source)
+        # All files are read before anything is decided, so a duplicate is judged against what the
+        # index will hold after this run (a stored copy whose file changes in this run holds nothing).
+        current = {src.name: src.sha256 for src in sources}
+        first_with: dict[str, str] = {}
+        for src in sources:
+            first_with.setdefault(src.sha256, src.name)
+        for source in sources:
+            entry = stored.get(source.name)
+            holder = _same_content(source, first_with, current, stored)
+            if holder is not None:
+                # Same bytes under another name: stored once, so a question does not get the same
+                # passage twice in its top results. The report names both files.
+                duplicates.append((str(source.path), holder))
+                if entry is not None and source.sha256 not in entry["by_sha"]:
+                    _delete_everywhere(source.name, store, keywords, sentences)  # its old text is gone from disk
+                continue
             if source.encoding not in ("utf-8", "utf_8", "ascii"):
                 notices.append(f"{source.name}: decoded as {source.encoding}")
-            entry = stored.get(source.name)
             if entry is None:
                 todo.append((prepare(source, settings), "added"))
                 continue
@@ -277,10 +303,34 @@ def ingest_paths(
         removed=tuple(removed),
         repaired=tuple(repaired),
         skipped=tuple(skipped),
+        duplicates=tuple(duplicates),
         chunks=written,
         notices=tuple(notices),
     )
 
+
+
+def _same_content(source: SourceText, first_with: dict[str, str], current: dict[str, str],
+                  stored: dict[str, dict]) -> str | None:
+    """The document that already holds `source`'s exact bytes under another name, or None.
+
+    In this run the first file (in path order) wins. A stored document counts when its file is
+    still on disk and is not being changed by this run; a name stored with these bytes keeps them.
+    """
+    first = first_with[source.sha256]
+    if first != source.name:
+        return first
+    own = stored.get(source.name)
+    if own is not None and source.sha256 in own["by_sha"]:
+        return None
+    for doc, entry in sorted(stored.items()):
+        if doc == source.name or source.sha256 not in entry["by_sha"]:
+            continue
+        if doc in current:
+            continue  # its file was read in this run with other content (same content: caught above)
+        if any(os.path.exists(str(m.get("path", ""))) for m in entry["metas"] if m.get("path")):
+            return doc
+    return None
 
 
 def stored_chunk_ids(store: VectorStore) -> dict[str, set[str]]:

@@ -9,7 +9,7 @@ import re
 import threading
 from typing import Callable, Iterator, Protocol, Sequence
 
-from .errors import ModelUnavailable, UnknownBackend, server_errors
+from .errors import BackendUnavailable, ModelUnavailable, UnknownBackend, server_errors
 from .settings import Settings
 
 Message = dict[str, str]
@@ -96,7 +96,9 @@ class OpenAILLM:
         return self._client
 
     def stream(self, messages: Sequence[Message], max_tokens: int, temperature: float) -> Iterator[str]:
-        with server_errors("LLM", self._settings.llm_base_url, self._settings.llm_timeout):
+        url = self._settings.llm_base_url
+        finished = False
+        with server_errors("LLM", url, self._settings.llm_timeout):
             response = self._get().chat.completions.create(
                 model=self._settings.llm_model,
                 messages=list(messages),
@@ -105,8 +107,14 @@ class OpenAILLM:
                 stream=True,
             )
             for part in response:
+                if part.choices and part.choices[0].finish_reason:
+                    finished = True
                 if part.choices and part.choices[0].delta and part.choices[0].delta.content:
                     yield part.choices[0].delta.content
+        if not finished:
+            # A connection closed mid-reply ends the stream quietly; only the missing finish_reason
+            # (which OpenAI, vLLM, llama.cpp and Ollama all send last) tells a cut from an answer.
+            raise BackendUnavailable(f"the LLM server at {url} closed the connection before the answer was complete")
 
 
 _SOURCE_LINE = re.compile(r"^\[(\d+)\]\s*(.+)$", re.M)

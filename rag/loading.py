@@ -52,7 +52,7 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
         # Check the size before reading so a huge file is never loaded into memory.
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
-            raise UnreadableFile(where, f"file is {size} bytes, over the limit of {max_bytes} bytes")
+            raise UnreadableFile(where, f"file is {_size(size)}, over the limit of {_size(max_bytes)}")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise PathNotFound(where) from None
@@ -61,7 +61,7 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
     except OSError as e:
         raise UnreadableFile(where, e.strerror or str(e)) from None
     if max_bytes is not None and len(raw) > max_bytes:  # the file grew after stat()
-        raise UnreadableFile(where, f"file is {len(raw)} bytes, over the limit of {max_bytes} bytes")
+        raise UnreadableFile(where, f"file is {_size(len(raw))}, over the limit of {_size(max_bytes)}")
     if not raw:
         raise UnreadableFile(where, "empty file")
     suffix = path.suffix.lower()
@@ -84,6 +84,10 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
         encoding=encoding,
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def _size(n: int) -> str:
+    return f"{n} bytes ({n / 2**20:.1f} MB)"
 
 
 def _decode(raw: bytes, where: str) -> tuple[str, str]:

@@ -37,6 +37,11 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "模型只是重复了问题，因此不予显示。",
         "zh-Hant": "模型只是重複了問題，因此不予顯示。",
     },
+    # Only in English: the reader's language is the one we cannot write.
+    "unsupported_language": {
+        "en": "Questions in {name} are not supported (French, English, Vietnamese and Chinese are): "
+              "the answer is in English.",
+    },
     "empty_index": {
         "en": "No documents are indexed yet: run `rag ingest` first.",
         "fr": "Aucun document n'est encore indexé : lancez d'abord `rag ingest`.",

@@ -132,7 +132,15 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=2000, ge=10, description="Longer questions are truncated, with a notice in the answer."
     )
-    max_file_mb: float = Field(default=50.0, gt=0, description="Files larger than this are skipped when ingesting.")
+    max_file_mb: float = Field(
+        default=50.0, gt=0,
+        description="Files larger than this are skipped when ingesting (checked by size before reading).",
+    )
+    upload_types: str = Field(
+        default="txt,text,md,markdown,html,htm,pdf",
+        description="File extensions that may be ingested, comma-separated; other files are skipped with "
+        "the reason, whether named explicitly or found in a directory.",
+    )
     language: str | None = Field(
         default=None, description="Force the answer language (`fr`, `en`, `vi`, `zh-Hans`, `zh-Hant`)."
     )
@@ -159,6 +167,18 @@ class Settings(BaseSettings):
         except ConfigError as e:
             raise ValueError(str(e)) from None
 
+    @field_validator("upload_types")
+    @classmethod
+    def _extensions(cls, v: str) -> str:
+        items = [t.strip().lower().lstrip(".") for t in v.split(",")]
+        items = list(dict.fromkeys(t for t in items if t))
+        if not items:
+            raise ValueError("needs at least one file extension, e.g. txt,md")
+        bad = [t for t in items if not t.replace("-", "").replace("_", "").isalnum()]
+        if bad:
+            raise ValueError(f"not a file extension: {', '.join(repr(b) for b in bad)}")
+        return ",".join(items)
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, v: str | None) -> str | None:
@@ -177,6 +197,11 @@ class Settings(BaseSettings):
         if self.embed_backend == "openai" and not self.embed_base_url:
             raise ValueError("embed_backend 'openai' needs RAG_EMBED_BASE_URL")
         return self
+
+    @property
+    def allowed_suffixes(self) -> frozenset[str]:
+        """`upload_types` as suffixes: {".txt", ".md", ...}."""
+        return frozenset(f".{t}" for t in self.upload_types.split(","))
 
     @property
     def chroma_path(self) -> Path:

@@ -121,6 +121,7 @@ class IngestReport:
     removed: tuple[str, ...] = ()
     repaired: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()  # (path, reason): files we could not read
+    duplicates: tuple[tuple[str, str], ...] = ()  # (path, document): same bytes already indexed; not stored again
     chunks: int = 0  # chunks written by this run
     notices: tuple[str, ...] = field(default=())
 
@@ -132,6 +133,7 @@ class IngestReport:
             "removed": list(self.removed),
             "repaired": list(self.repaired),
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "duplicates": [{"path": p, "same_as": d} for p, d in self.duplicates],
             "chunks": self.chunks,
             "notices": list(self.notices),
         }

@@ -10,8 +10,25 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 import store  # noqa: F401  (offline switches first)
+
+# Property tests: the same examples on every run by default (CI must not flake on a new random
+# draw); `--fuzz-long` or HYPOTHESIS_PROFILE=long searches much further, with fresh randomness.
+hypothesis_settings.register_profile("ci", derandomize=True, max_examples=100, deadline=None)
+hypothesis_settings.register_profile("long", max_examples=5000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-long", action="store_true",
+                     help="run the property tests with the 'long' hypothesis profile (5000 examples each)")
+
+
+def pytest_configure(config):
+    if config.getoption("--fuzz-long"):
+        hypothesis_settings.load_profile("long")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

@@ -5,11 +5,11 @@ import statistics
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from rag.chunking import chunk_spans, split_sentences, weighted_len
-from rag.cleaning import Span, clean
+from rag.cleaning import Span, clean, is_blank_char
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 SIZE, MAX = 600, 900
@@ -222,7 +222,6 @@ def documents(draw):
     return text + draw(st.sampled_from(["", "\n", "  \n"])), spans
 
 
-@settings(max_examples=300, deadline=None)
 @given(doc=documents(), size=st.integers(10, 300), extra=st.integers(0, 300))
 def test_chunks_are_exact_and_lose_nothing(doc, size, extra):
     text, paragraphs = doc
@@ -250,3 +249,14 @@ def test_chunks_are_exact_and_lose_nothing(doc, size, extra):
         for i in range(p.start, p.end):
             if not text[i].isspace():
                 assert i in covered
+
+
+@given(text=st.text(max_size=400), size=st.integers(10, 200), extra=st.integers(0, 200))
+def test_clean_then_chunk_offsets_on_any_text(text, size, extra):
+    # The whole pipeline on arbitrary Unicode: chunks are trimmed slices inside kept paragraphs.
+    kept = clean(text).kept
+    for c in chunk_spans(text, kept, size=size, max_size=size + extra):
+        assert 0 <= c.start < c.end <= len(text)
+        piece = text[c.start : c.end]
+        assert not is_blank_char(piece[0]) and not is_blank_char(piece[-1])  # trimmed
+        assert any(p.start <= c.start and c.end <= p.end for p in kept)

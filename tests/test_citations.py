@@ -91,3 +91,38 @@ VERIFY = [
 @pytest.mark.parametrize("text,expected,cited,fixed", VERIFY)
 def test_verify_moves_markers_to_the_evidence(text, expected, cited, fixed):
     assert verify(text, PASSAGES) == (expected, cited, fixed)
+
+
+# --- property: the parser never raises and never cites what was not shown --------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+REPLY_TEXT = st.text(alphabet="ab 12390[]【】［］^,，-–;、.。andetvà和Source source\n", max_size=80)
+
+
+@given(raw=st.one_of(REPLY_TEXT, st.text(max_size=200)), n=st.integers(0, 6))
+def test_parse_reply_never_raises_and_cites_only_shown_passages(raw, n):
+    got = parse_reply(raw, n)
+    assert all(1 <= k <= n for k in got.cited)
+    assert len(set(got.cited)) == len(got.cited)
+    assert not set(got.cited) & set(got.dropped)
+    if not got.refused:
+        # every marker left in the text is a kept one
+        assert {int(k) for k in __import__("re").findall(r"\[(\d+)\]", got.text)} <= set(got.cited)
+
+
+@given(raw=st.text(alphabet=st.characters(blacklist_characters="[]【】［］"), max_size=200), n=st.integers(1, 6))
+def test_text_without_brackets_cites_nothing(raw, n):
+    got = parse_reply(raw, n)
+    assert got.cited == () and got.dropped == ()
+
+
+@given(text=st.one_of(REPLY_TEXT, st.text(max_size=120)),
+       passages=st.lists(st.text(alphabet="ab 1234.,。電信", max_size=60), min_size=1, max_size=4))
+def test_attribute_and_verify_never_raise_and_stay_in_range(text, passages):
+    clean_text = parse_reply(text, len(passages)).text
+    out, added = attribute(clean_text, passages)
+    assert all(1 <= k <= len(passages) for k in added)
+    out, cited, _ = verify(out, passages)
+    assert all(1 <= k <= len(passages) for k in cited)

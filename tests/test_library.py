@@ -88,7 +88,7 @@ def test_add_file_copies_ingests_and_refuses_to_replace_a_different_document(lib
 @pytest.mark.parametrize(
     "name, data, reason",
     [
-        ("tool.exe", b"MZ\x90\x00", "files are not supported"),
+        ("tool.exe", b"MZ\x90\x00", "files are not accepted"),
         ("empty.txt", b"", "empty file"),
         ("blob.txt", b"\x00\x01\x02binary" * 20, "binary"),
         ("../escape.txt", b"text", "not a usable file name"),

@@ -33,6 +33,9 @@ def test_turn_streams_then_shows_cited_answer_and_sources(assistant):
     # sources were on screen before the answer was complete
     first_panel = next(i for i, o in enumerate(outputs) if o[2] is not SKIP and "score" in str(o[2]))
     assert first_panel < len(outputs) - 1
+    # the answer streamed: partial texts were shown before the final one
+    partial = [o[0][-1]["content"] for o in outputs[:-1] if o[0][-1]["content"] not in ("…",)]
+    assert len(partial) >= 3 and all(history[-1]["content"].startswith(p.rstrip()[:5]) for p in partial)
 
 
 def test_document_markup_is_escaped_never_rendered(assistant):

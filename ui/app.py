@@ -7,6 +7,7 @@ once and their place in the queue in the chat.
 """
 from __future__ import annotations
 
+import itertools
 import tempfile
 import threading
 import time
@@ -23,7 +24,6 @@ EXAMPLES = [
     "緬甸向中方移交了多少名涉詐犯罪嫌疑人？",
 ]
 EMPTY_SOURCES = "_Sources appear here._"
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 
 CSS = """
 body, .gradio-container { font-family: "Noto Sans", "Noto Sans CJK TC", "Noto Sans CJK SC", sans-serif; }
@@ -157,7 +157,7 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
         if prior:
             first = None
         pending = [first] if first is not None and not isinstance(first, Sources) else []
-        for event in [*pending, *events]:
+        for event in itertools.chain(pending, events):  # lazily: deltas must stream
             if isinstance(event, Sources):
                 passages = event.passages
                 yield _copy(history), "", sources_markdown(passages), None
@@ -386,8 +386,9 @@ def create_app(assistant, gate: Gate | None = None):
                     interactive=False,
                     elem_id="library",
                 )
-                upload = gr.File(label="Add documents (" + ", ".join(UPLOAD_TYPES) + ")",
-                                 file_count="multiple", file_types=UPLOAD_TYPES, elem_id="upload")
+                types = sorted(assistant.settings.allowed_suffixes)
+                upload = gr.File(label="Add documents (" + ", ".join(types) + ")",
+                                 file_count="multiple", file_types=types, elem_id="upload")
                 add = gr.Button("Add to the library", variant="primary", elem_id="add")
                 added = gr.Markdown("", elem_id="upload-result")
                 with gr.Row():
