@@ -33,7 +33,16 @@ test: install
 	$(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+# The browser tests drive Debian's Chromium (no browser download); CJK fonts for the screenshots.
+browser-deps:
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+		echo ">> chromium and CJK fonts already installed"; \
+	else \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
 
 clean-index:
 	rm -rf .rag/chroma

@@ -89,13 +89,15 @@ def sources_markdown(
 def document_html(chunks: Sequence, spans: Sequence[tuple[int, int]] = (), title: str = "") -> str:
     """A whole ingested document for the viewer: its stored text in reading order, escaped, with
     the cited spans (document offsets) in <mark>. Text that cleaning removed (spam, page furniture)
-    is not stored and shows as a "[…]" gap. The first mark carries id="cited" to scroll to."""
+    is not stored and shows as a "[…]" gap (a gap of a few characters is a paragraph break). The first mark carries id="cited" to scroll to."""
     marks = sorted((a, b) for a, b in spans if b > a)
     out, pos, first = [], None, True
     for c in sorted(chunks, key=lambda c: c.start):
         start = c.start if pos is None else max(c.start, pos)  # chunks may overlap: show text once
-        if pos is not None and c.start > pos:
-            out.append('<span class="gap" title="removed by cleaning">[…]</span>\n')
+        if pos is not None and c.start - pos > 4:  # more than a paragraph break lies between
+            out.append('\n<span class="gap" title="not indexed: removed by cleaning">[…]</span>\n')
+        elif pos is not None and c.start > pos:
+            out.append("\n\n")
         if start >= c.end:
             continue
         cuts = sorted({start, c.end, *(x for a, b in marks for x in (a, b) if start < x < c.end)})

@@ -89,8 +89,10 @@ def test_choices_open_the_whole_document_with_the_cited_span_marked(assistant):
 
 
 def test_document_html_escapes_marks_spans_and_shows_cleaned_gaps():
-    chunks = [Chunk("d.txt", "en", "Hello <b>world</b>.", 0, 19, 0), Chunk("d.txt", "en", "Second part.", 40, 52, 1)]
+    chunks = [Chunk("d.txt", "en", "Hello <b>world</b>.", 0, 19, 0), Chunk("d.txt", "en", "Second part.", 40, 52, 1),
+              Chunk("d.txt", "en", "Third.", 54, 60, 2)]
     out = document_html(chunks, [(6, 18), (40, 46)], title="d<.txt")
+    assert out.count("[…]") == 1 and "part.\n\nThird." in out  # two newlines apart: a paragraph break
     assert "&lt;b&gt;world&lt;/b&gt;" in out and "<b>" not in out
     assert '<mark id="cited">&lt;b&gt;world&lt;/b&gt;</mark>' in out
     assert "<mark>Second</mark>" in out and "[…]" in out and "d&lt;.txt" in out

@@ -199,8 +199,8 @@ def _source_choices(answer) -> list[tuple[str, str]]:
 
 def _chosen(answer, value: str):
     """The passage and cited spans behind a radio value."""
-    if answer is None or not value:
-        return None, []
+    if answer is None or not value or value[:1] not in ("r", "c") or not value[1:].isdigit():
+        return None, []  # values come from the browser: anything else opens nothing
     if value.startswith("r"):
         i = int(value[1:])
         return (answer.related[i], []) if i < len(answer.related) else (None, [])
