@@ -28,15 +28,19 @@ EMPTY_SOURCES = "_Sources appear here._"
 CSS = """
 body, .gradio-container { font-family: "Noto Sans", "Noto Sans CJK TC", "Noto Sans CJK SC", sans-serif; }
 .sources-panel { max-height: 560px; overflow-y: auto; }
-#viewer .doc-text { max-height: 420px; overflow-y: auto; white-space: pre-wrap; line-height: 1.6; }
+#viewer .doc-text { position: relative; max-height: 420px; overflow-y: auto; white-space: pre-wrap; line-height: 1.6; }
 #viewer .doc-title { font-weight: 600; margin-bottom: .4em; }
 #viewer .gap { color: #888; }
 #translation .machine { font-size: .85em; color: #8a5a00; }
 mark { background: #ffe58a; color: inherit; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 """
-# After the viewer is filled: bring the cited span into view inside the viewer box.
-SCROLL_JS = "() => { const m = document.querySelector('#viewer #cited'); if (m) m.scrollIntoView({block: 'center'}); }"
+# After the viewer is filled: scroll the viewer box (only it, not the page) to the cited span.
+SCROLL_JS = (
+    "() => { const box = document.querySelector('#viewer .doc-text');"
+    " const m = document.querySelector('#viewer #cited');"
+    " if (box && m) box.scrollTop = Math.max(0, m.offsetTop - box.clientHeight / 3); }"
+)
 CONFIRM_DELETE_JS = "(name) => (name && confirm('Delete ' + name + ' from the library?')) ? name : ''"
 
 
