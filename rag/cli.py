@@ -102,6 +102,20 @@ def cmd_documents(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    from .api import get_assistant
+
+    assistant = get_assistant()
+    results = {name: assistant.delete(name) for name in args.names}
+    if args.json:
+        _print_json({"deleted": [n for n, ok in results.items() if ok],
+                     "not_found": [n for n, ok in results.items() if not ok]})
+    else:
+        for name, ok in results.items():
+            print(f"deleted {name}" if ok else f"not in the index: {name}", file=sys.stdout if ok else sys.stderr)
+    return 0 if all(results.values()) else 1
+
+
 def cmd_model(args: argparse.Namespace) -> int:
     from .api import get_assistant
     from .model_file import ensure_model
@@ -235,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("documents", help="list indexed documents")
     s.add_argument("--json", action="store_true", help="print the list as JSON")
     s.set_defaults(func=cmd_documents)
+
+    s = sub.add_parser("delete", help="remove documents from the index, by name as `rag documents` lists them")
+    s.add_argument("names", nargs="+", metavar="NAME")
+    s.add_argument("--json", action="store_true", help="print what was deleted as JSON")
+    s.set_defaults(func=cmd_delete)
 
     s = sub.add_parser("eval", help="measure retrieval recall (or, with --answers, answer quality) on a dataset")
     s.add_argument("--dataset", default="eval/seeds", help="dataset directory (default: eval/seeds)")

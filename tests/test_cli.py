@@ -94,3 +94,14 @@ def test_help_lists_commands(capsys):
     out = capsys.readouterr().out
     for cmd in ("ingest", "search", "ask", "documents", "model", "serve"):
         assert cmd in out
+
+
+def test_delete_removes_named_documents_and_says_which_were_missing(capsys, seeds_copy):
+    assert run(capsys, "ingest", str(seeds_copy))[0] == 0
+    code, out, err = run(capsys, "delete", "003_912a6ae6278a5b97.txt", "nope.txt")
+    assert code == 1
+    assert out.strip() == "deleted 003_912a6ae6278a5b97.txt" and err.strip() == "not in the index: nope.txt"
+    code, out, _ = run(capsys, "documents", "--json")
+    assert "003_912a6ae6278a5b97.txt" not in {d["document"] for d in json.loads(out)} and len(json.loads(out)) == 4
+    code, out, _ = run(capsys, "delete", "004_0a58046803119029.txt", "--json")
+    assert code == 0 and json.loads(out) == {"deleted": ["004_0a58046803119029.txt"], "not_found": []}
