@@ -51,7 +51,7 @@ from typing import Callable, Iterable, Sequence
 
 from .answering import Delta, Final, Sources
 from .embed_cache import CachedEmbedder
-from .evaluation import Dataset, Question, _need, _read_jsonl, load_dataset, sample
+from .evaluation import Dataset, Question, require_fields, read_jsonl, load_dataset, sample
 from .language import detect
 from .numbers import readings
 from .types import Answer, Passage
@@ -87,7 +87,7 @@ def load_cases(path: Path, limit: int | None, unanswerable: int) -> tuple[Datase
     unanswerable ones (documents: from unanswerable.jsonl; benchmark: other questions, disjoint)."""
     path = Path(path)
     ds = load_dataset(path)
-    rows = {r["id"]: r for r in _read_jsonl(path / "questions.jsonl")}  # the fields load_dataset leaves out
+    rows = {r["id"]: r for r in read_jsonl(path / "questions.jsonl")}  # the fields load_dataset leaves out
     picked = sample(ds.questions, limit)
 
     def case(q: Question, answerable: bool = True) -> Case:
@@ -108,8 +108,8 @@ def load_cases(path: Path, limit: int | None, unanswerable: int) -> tuple[Datase
     if not extra.is_file():
         return ds, answerable, []
     unans = []
-    for i, r in enumerate(_read_jsonl(extra), 1):
-        _need(r, ("id", "lang", "question"), f"unanswerable.jsonl:{i}")
+    for i, r in enumerate(read_jsonl(extra), 1):
+        require_fields(r, ("id", "lang", "question"), f"unanswerable.jsonl:{i}")
         unans.append(Question(r["id"], r["lang"], r["question"]))
     return ds, answerable, [Case(q.id, q.lang, q.text, answerable=False) for q in spread(unans, unanswerable)]
 

@@ -54,7 +54,7 @@ class Dataset:
     documents: Path | None = None
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise InvalidInput(f"dataset file missing: {path}")
     rows = []
@@ -67,7 +67,7 @@ def _read_jsonl(path: Path) -> list[dict]:
     return rows
 
 
-def _need(row: dict, keys: Sequence[str], where: str) -> None:
+def require_fields(row: dict, keys: Sequence[str], where: str) -> None:
     missing = [k for k in keys if k not in row]
     if missing:
         raise InvalidInput(f"{where}: missing field(s) {', '.join(missing)}")
@@ -82,18 +82,18 @@ def load_dataset(path: Path) -> Dataset:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
         docs = (path / meta["documents"]).resolve()
         questions = []
-        for i, r in enumerate(_read_jsonl(path / "questions.jsonl"), 1):
-            _need(r, ("id", "lang", "question", "gold_document", "passage_answers"), f"questions.jsonl:{i}")
+        for i, r in enumerate(read_jsonl(path / "questions.jsonl"), 1):
+            require_fields(r, ("id", "lang", "question", "gold_document", "passage_answers"), f"questions.jsonl:{i}")
             questions.append(Question(r["id"], r["lang"], r["question"], gold_document=r["gold_document"],
                                       answers=tuple(r["passage_answers"])))
         return Dataset(path.name, "documents", questions, documents=docs)
-    passages = _read_jsonl(path / "passages.jsonl")
+    passages = read_jsonl(path / "passages.jsonl")
     for i, p in enumerate(passages, 1):
-        _need(p, ("id", "lang", "text"), f"passages.jsonl:{i}")
+        require_fields(p, ("id", "lang", "text"), f"passages.jsonl:{i}")
     by_id = {p["id"]: p for p in passages}
     questions = []
-    for i, r in enumerate(_read_jsonl(path / "questions.jsonl"), 1):
-        _need(r, ("id", "lang", "question", "gold_passage_ids"), f"questions.jsonl:{i}")
+    for i, r in enumerate(read_jsonl(path / "questions.jsonl"), 1):
+        require_fields(r, ("id", "lang", "question", "gold_passage_ids"), f"questions.jsonl:{i}")
         gold = frozenset(r["gold_passage_ids"])
         unknown = [g for g in gold if g not in by_id]
         if unknown:
