@@ -9,6 +9,8 @@ each run compares what is on disk with what is stored:
   on disk still holds the text, so nothing is lost);
 - chunks missing, duplicated or made with another chunker/embedder -> the document is rebuilt,
   and the report says so.
+A document's chunks are written last and together (`index_writer.py`), after its sentences and
+keyword rows, so retrieval never sees part of a document.
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -25,18 +26,19 @@ from llama_index.core.embeddings import BaseEmbedding
 
 from store import Record, VectorStore
 
-from .chunking import chunk_spans, split_sentences
+from .background import ahead
+from .chunking import chunk_spans
 from .cleaning import clean
 from .errors import IndexBusy, PathNotFound, UnreadableFile
 from .language import detect
 from .loading import SourceText, read_text
 from .settings import Settings
+from .index_writer import EMBED_BATCH, IndexWriter, chunk_id, sentence_rows
 from .keywords import KeywordItem
 from .types import Chunk, IngestReport
 
 # Text formats we read. Other files found while walking a directory are named in a notice.
 SUPPORTED_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
-EMBED_BATCH = 16
 
 Progress = Callable[[int, int], None]
 
@@ -93,8 +95,7 @@ def signature(settings: Settings, embedder: BaseEmbedding, centering=None) -> st
     return f"chunk-v1:{settings.chunk_size}:{settings.chunk_max}|{embedder.model_name}{center}"
 
 
-def _chunk_id(doc: str, sha: str, index: int) -> str:
-    return f"{doc}:{sha[:16]}:{index}"
+_chunk_id = chunk_id  # one definition, in index_writer
 
 
 @contextmanager
@@ -137,6 +138,47 @@ def _is_complete(metas: list, sha: str, sig: str) -> bool:
     )
 
 
+def _scan(files: Sequence[Path], stored: dict, sig: str, settings: Settings, seen: dict[str, str]) -> Iterator[tuple]:
+    """Read, compare with the store and prepare each file: yields ("skipped", path, reason),
+    ("notice", text), ("unchanged", name) or ("write", PreparedDocument, kind, rebuild notice).
+
+    Runs in a background thread (see `background.py`): it only reads the store's state taken
+    before, and never writes; deleting and writing stay with the caller, in order.
+    """
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    for f in files:
+        try:
+            source = read_text(f, max_bytes=max_bytes)
+        except UnreadableFile as e:
+            yield ("skipped", str(f), e.reason)
+            continue
+        if source.name in seen:
+            yield ("skipped", str(f), f"another file named {source.name} was ingested in this run ({seen[source.name]})")
+            continue
+        seen[source.name] = str(f)
+        if source.encoding not in ("utf-8", "utf_8", "ascii"):
+            yield ("notice", f"{source.name}: decoded as {source.encoding}")
+        entry = stored.get(source.name)
+        if entry is None:
+            yield ("write", prepare(source, settings), "added")
+            continue
+        metas_same = entry["by_sha"].get(source.sha256, [])
+        other_versions = [s for s in entry["by_sha"] if s != source.sha256]
+        if _is_complete(metas_same, source.sha256, sig) and not other_versions:
+            yield ("unchanged", source.name)
+            continue
+        if metas_same:
+            why = (
+                "made with other chunking or embedding settings"
+                if any(m.get("signature") != sig for m in metas_same)
+                else "incomplete (an interrupted ingestion?) or mixed with another version"
+            )
+            yield ("notice", f"{source.name}: stored copy was {why}; rebuilt")
+            yield ("write", prepare(source, settings), "repaired")
+        else:
+            yield ("write", prepare(source, settings), "updated")
+
+
 def ingest_paths(
     paths: Iterable[Path],
     *,
@@ -151,7 +193,12 @@ def ingest_paths(
 ) -> IngestReport:
     """Ingest `paths`. Side indexes, when given, are kept in step with the chunk store: `keywords`
     (a KeywordIndex) and `sentences` (a store of sentence vectors); with `centering`, stored
-    vectors are centred on their chunk's language (see `centering.py`)."""
+    vectors are centred on their chunk's language (see `centering.py`).
+
+    The next files are read, cleaned and chunked in a background thread while this one embeds
+    and writes (`IndexWriter`: large embedding batches, batched writes). `progress(done, total)`
+    counts embedded texts, chunks and their sentences; `total` grows while files are prepared.
+    """
     paths = [Path(p) for p in paths]
     files, ignored = find_files(paths)
     skipped: list[tuple[str, str]] = []  # files we tried to read and could not
@@ -160,99 +207,29 @@ def ingest_paths(
         if keywords is not None and keywords.needs_rebuild():
             keywords.reset()  # refilled from the store by sync_keywords at the end of this run
         stored = _stored_state(store)
-        added, updated, unchanged, repaired = [], [], [], []
+        done: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "repaired": []}
         notices = [f"ignored {len(ignored)} file(s) of unsupported types: {', '.join(ignored[:5])}"] if ignored else []
-        todo: list[tuple[PreparedDocument, str]] = []  # (document, what happened to it)
-        seen: dict[str, str] = {}
-        max_bytes = int(settings.max_file_mb * 1024 * 1024)
-        for f in files:
-            try:
-                source = read_text(f, max_bytes=max_bytes)
-            except UnreadableFile as e:
-                skipped.append((str(f), e.reason))
-                continue
-            if source.name in seen:
-                other = seen[source.name]
-                skipped.append((str(f), f"another file named {source.name} was ingested in this run ({other})"))
-                continue
-            seen[source.name] = str(f)
-            if source.encoding not in ("utf-8", "utf_8", "ascii"):
-                notices.append(f"{source.name}: decoded as {source.encoding}")
-            entry = stored.get(source.name)
-            if entry is None:
-                todo.append((prepare(source, settings), "added"))
-                continue
-            metas_same = entry["by_sha"].get(source.sha256, [])
-            other_versions = [s for s in entry["by_sha"] if s != source.sha256]
-            if _is_complete(metas_same, source.sha256, sig) and not other_versions:
-                unchanged.append(source.name)
-                continue
-            if metas_same:
-                why = (
-                    "made with other chunking or embedding settings"
-                    if any(m.get("signature") != sig for m in metas_same)
-                    else "incomplete (an interrupted ingestion?) or mixed with another version"
-                )
-                notices.append(f"{source.name}: stored copy was {why}; rebuilt")
-                kind = "repaired"
+        seen: dict[str, str] = {}  # filled by _scan; complete once it is exhausted
+        writer = IndexWriter(store, embedder, sig, keywords=keywords, sentences=sentences,
+                             centering=centering, progress=progress)
+        for event in ahead(_scan(files, stored, sig, settings, seen)):
+            what = event[0]
+            if what == "skipped":
+                skipped.append((event[1], event[2]))
+            elif what == "notice":
+                notices.append(event[1])
+            elif what == "unchanged":
+                done["unchanged"].append(event[1])
             else:
-                kind = "updated"
-            # Delete first, then write: see the module docstring for why a crash here loses nothing.
-            _delete_everywhere(source.name, store, keywords, sentences)
-            todo.append((prepare(source, settings), kind))
-
-        total = sum(len(d.chunks) for d, _ in todo)
-        done = 0
-        if progress:
-            progress(0, total)
-        written = 0
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        for doc, kind in todo:
-            src = doc.source
-            chunks = doc.chunks
-            for b in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[b : b + EMBED_BATCH]
-                vectors = embedder.get_text_embedding_batch([c.text for c in batch])
-                if centering is not None:
-                    vectors = centering.apply_many(vectors, [c.language for c in batch]).tolist()
-                store.add(
-                    [
-                        Record(
-                            id=_chunk_id(src.name, src.sha256, c.index),
-                            document=src.name,
-                            text=c.text,
-                            embedding=v,
-                            metadata={
-                                "path": str(src.path.resolve()),
-                                "sha256": src.sha256,
-                                "encoding": src.encoding,
-                                "index": c.index,
-                                "n_chunks": len(chunks),
-                                "start": c.start,
-                                "end": c.end,
-                                "language": c.language,
-                                "doc_language": doc.language,
-                                "signature": sig,
-                                "ingested_at": now,
-                            },
-                        )
-                        for c, v in zip(batch, vectors)
-                    ]
-                )
-                if keywords is not None:
-                    keywords.add([KeywordItem(_chunk_id(src.name, src.sha256, c.index), src.name, c.text,
-                                              c.language) for c in batch])
-                if sentences is not None:
-                    add_sentences(sentences, src.text, [
-                        (_chunk_id(src.name, src.sha256, c.index), src.name, c.start, c.end, c.language)
-                        for c in batch], embedder, centering, sig)
-                done += len(batch)
-                written += len(batch)
-                if progress:
-                    progress(done, total)
-            {"added": added, "updated": updated, "repaired": repaired}[kind].append(src.name)
-            if not chunks:
-                notices.append(f"{src.name}: no text left after cleaning; nothing stored")
+                doc, kind = event[1], event[2]
+                if kind != "added":
+                    # Delete first, then write: see the module docstring for why a crash here loses nothing.
+                    _delete_everywhere(doc.source.name, store, keywords, sentences)
+                writer.add(doc)
+                done[kind].append(doc.source.name)
+                if not doc.chunks:
+                    notices.append(f"{doc.source.name}: no text left after cleaning; nothing stored")
+        writer.flush()
 
         removed = []
         if prune:
@@ -271,16 +248,15 @@ def ingest_paths(
                 notices += sync_sentences(store, sentences, embedder, centering, sig, in_store)
 
     return IngestReport(
-        added=tuple(added),
-        updated=tuple(updated),
-        unchanged=tuple(unchanged),
+        added=tuple(done["added"]),
+        updated=tuple(done["updated"]),
+        unchanged=tuple(done["unchanged"]),
         removed=tuple(removed),
-        repaired=tuple(repaired),
+        repaired=tuple(done["repaired"]),
         skipped=tuple(skipped),
-        chunks=written,
+        chunks=writer.chunks_written,
         notices=tuple(notices),
     )
-
 
 
 def stored_chunk_ids(store: VectorStore) -> dict[str, set[str]]:
@@ -321,12 +297,7 @@ def _delete_everywhere(document: str, store: VectorStore, keywords, sentences) -
 
 def add_sentences(sentences: VectorStore, text: str, chunks, embedder, centering, sig: str) -> None:
     """Embed and store the sentences of `chunks` ((chunk id, document, start, end, language))."""
-    from .cleaning import Span
-
-    rows = []
-    for chunk_id, doc, start, end, lang in chunks:
-        for j, sp in enumerate(split_sentences(text, Span(start, end), max_size=400)):
-            rows.append((f"{chunk_id}#{j}", doc, text[sp.start : sp.end], sp.start, sp.end, lang, chunk_id))
+    rows = sentence_rows(text, chunks)
     for b in range(0, len(rows), EMBED_BATCH):
         part = rows[b : b + EMBED_BATCH]
         vectors = embedder.get_text_embedding_batch([r[2] for r in part])
