@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -76,6 +77,22 @@ def rag_serve(home: Path, env: dict[str, str], log: Path, timeout: float = 120) 
     with running_server([str(BIN / "rag"), "serve", "--port", str(port)], f"{url}/", log,
                         timeout=timeout, env=full_env, cwd=ROOT) as process:
         yield url, process.pid
+
+
+def fresh_home(home: Path) -> Path:
+    """A new data directory; the model assembled in the checkout's .rag/ is linked, not re-assembled."""
+    models = ROOT / ".rag" / "models"
+    (home / "models").mkdir(parents=True)
+    if models.is_dir():
+        for f in models.iterdir():
+            (home / "models" / f.name).symlink_to(f)
+    return home
+
+
+def ingest_seeds(home: Path, env: dict[str, str] | None = None) -> None:
+    """`rag ingest seeds` into `home`, in a subprocess (as a user would)."""
+    subprocess.run([str(BIN / "rag"), "ingest", str(ROOT / "seeds"), "--json"], check=True,
+                   env={**os.environ, "RAG_HOME": str(home), **(env or {})}, stdout=subprocess.DEVNULL)
 
 
 def timed(fn, *args, **kwargs) -> tuple[float, object]:

@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import ROOT, machine, pct, rag_serve, say, table
-from tests.servers import BIN
+from bench.common import ROOT, fresh_home, ingest_seeds, machine, pct, rag_serve, say, table
 
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "seeds" / "questions.jsonl").open()]
 
@@ -55,13 +52,21 @@ def session(url: str, i: int, start: threading.Barrier, deadline: float) -> dict
     finally:
         client.close() if hasattr(client, "close") else None
     history = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
-    answer = history[-1]["content"] if history else ""
-    answer = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
+    answer = _text(history[-1]["content"]) if history else ""
     error = None
     if not answer.strip() or answer.startswith("⚠️"):
         error = f"no answer: {answer[:200]!r}"
     return {"session": i, "question": question, "seconds": time.perf_counter() - t0, "answer": answer[:300],
             "ranks": ranks, "error": error}
+
+
+def _text(content) -> str:
+    """A chat message's text: a string, or (Gradio 6) a list of parts such as {"type": "text", "text": ...}."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return json.dumps(content, ensure_ascii=False)
 
 
 def run_load(url: str, sessions: int, timeout: float) -> dict:
@@ -97,17 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         result = run_load(args.url, args.sessions, timeout)
     else:
         with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
-            home = Path(tmp) / "home"
+            home = fresh_home(Path(tmp) / "home")
             env = {"RAG_LLM_BACKEND": backend}
-            model = ROOT / ".rag" / "models"
-            if args.local and model.is_dir():  # reuse the assembled model instead of assembling it again
-                (home / "models").mkdir(parents=True)
-                for f in model.iterdir():
-                    (home / "models" / f.name).symlink_to(f)
             say("ingesting the seeds into a fresh data directory...")
-            subprocess.run([str(BIN / "rag"), "ingest", str(ROOT / "seeds"), "--json"], check=True,
-                           env={**os.environ, "RAG_HOME": str(home), **env},
-                           stdout=subprocess.DEVNULL)
+            ingest_seeds(home, env)
             with rag_serve(home, env, Path(tmp) / "serve.log") as (url, _pid):
                 say(f"rag serve at {url} (LLM backend: {backend}); {args.sessions} sessions...")
                 result = run_load(url, args.sessions, timeout)
