@@ -19,23 +19,27 @@ def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
-def _progress_bar(label: str):
-    """A tqdm bar on stderr (with a rate), created on the first report."""
-    state: dict = {}
+class _ProgressBar:
+    """A tqdm bar on stderr (count, rate, elapsed), created on the first report. The total may grow
+    while it runs (ingestion learns it as files are prepared), so it is closed by the caller."""
 
-    def report(done: int, total: int) -> None:
+    def __init__(self, label: str, unit: str) -> None:
+        self.label, self.unit, self.bar = label, unit, None
+
+    def __call__(self, done: int, total: int) -> None:
         from tqdm import tqdm
 
-        if "bar" not in state:
+        if self.bar is None:
             if total == 0:
                 return
-            state["bar"] = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr)
-        bar = state["bar"]
-        bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
+            self.bar = tqdm(total=total, desc=self.label, unit=self.unit, file=sys.stderr)
+        if total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
-    return report
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -43,7 +47,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     assistant = get_assistant()
     paths = args.paths or ["seeds"]
-    report = assistant.ingest(paths, prune=args.prune, progress=None if args.json else _progress_bar("embedding"))
+    # Counts every embedded text: the chunks and, for the sentence index, their sentences.
+    bar = None if args.json else _ProgressBar("embedding chunks+sentences", "text")
+    try:
+        report = assistant.ingest(paths, prune=args.prune, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if args.json:
         _print_json(report.to_dict())
         return 1 if report.skipped else 0

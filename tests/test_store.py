@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,15 +17,9 @@ import numpy as np
 import pytest
 
 from store import ChromaStore, Hit, Record, StoreError, StoreUnavailable, VectorStore, open_store
+from tests.servers import ServerFailed, chroma_server, free_port
 
 DIM = 384
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def vectors(n: int, seed: int = 0) -> np.ndarray:
@@ -43,44 +36,15 @@ def record(id_: str, document: str, embedding: np.ndarray, text: str | None = No
 @contextmanager
 def chroma_server_at(directory: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """Run `chroma run` on a free port of 127.0.0.1 until the block ends; its URL and process."""
-    port = free_port()
-    log_path = directory / "server.log"
-    env = {**os.environ, "HOME": str(directory), "ANONYMIZED_TELEMETRY": "False"}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(directory / "db"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=directory,
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            started = time.monotonic()
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"chroma run exited with {process.returncode}: {log_path.read_text()}")
-                try:
-                    with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() - started > 60:
-                    pytest.fail(f"chroma run did not answer within 60 s: {log_path.read_text()}")
-                time.sleep(0.1)
+    try:
+        with chroma_server(directory) as (url, process):
             yield url, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    except ServerFailed as e:
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server for the whole session; each test uses its own collection on it."""
     with chroma_server_at(tmp_path_factory.mktemp("chroma-server")) as (url, _process):
         yield url
@@ -93,7 +57,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path):
     location = (
         {"path": tmp_path / "chroma"}
         if request.param == "embedded"
-        else {"url": request.getfixturevalue("chroma_server")}
+        else {"url": request.getfixturevalue("chroma_server_url")}
     )
     opened: list[ChromaStore] = []
 
