@@ -53,11 +53,14 @@ def session(url: str, i: int, start: threading.Barrier, deadline: float) -> dict
         client.close() if hasattr(client, "close") else None
     history = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
     answer = _text(history[-1]["content"]) if history else ""
+    # The chat's own queue for the model (ui.app.Gate): "⏳ ... N ahead" shown while the sources are up.
+    told = [_text(o[0][-1]["content"]) for o in job.outputs() if isinstance(o, (list, tuple)) and o and o[0]]
+    queued_in_chat = any(t.startswith("⏳") for t in told)
     error = None
     if not answer.strip() or answer.startswith("⚠️"):
         error = f"no answer: {answer[:200]!r}"
     return {"session": i, "question": question, "seconds": time.perf_counter() - t0, "answer": answer[:300],
-            "ranks": ranks, "error": error}
+            "ranks": ranks, "queued_in_chat": queued_in_chat, "error": error}
 
 
 def _text(content) -> str:
@@ -84,6 +87,7 @@ def run_load(url: str, sessions: int, timeout: float) -> dict:
         "queue_ranks_seen": ranks,
         "max_queue_size_seen": max((q for r in results for _, q in r["ranks"]), default=0),
         "sessions_that_waited_in_queue": sum(1 for r in results if r["ranks"]),
+        "sessions_shown_the_chat_queue_notice": sum(1 for r in results if r.get("queued_in_chat")),
         "results": results,
     }
 
@@ -117,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
                   result["max_queue_size_seen"]]],
                 ["sessions", "answers", "errors", "p50 s", "p90 s", "max s", "queued sessions", "max queue"]))
     print(f"queue ranks seen: {result['queue_ranks_seen']}")
+    print(f"sessions shown the in-chat queue notice (waiting for the model): "
+          f"{result['sessions_shown_the_chat_queue_notice']}")
     for m in result["error_messages"]:
         print(f"error: {m}")
     print(f"written to {args.out}")
