@@ -51,7 +51,6 @@ def check_consistent(a: Assistant) -> None:
     assert covered == ids
 
 
-@pytest.mark.slow
 def start_and_kill(folder, delay: float) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(folder)], cwd=ROOT, env=env,
@@ -66,6 +65,7 @@ def start_and_kill(folder, delay: float) -> None:
 # was still preparing and embedding (nothing written); after 1.0 s it had written 27 chunks, 47
 # sentences, 27 keyword rows; after 1.5 s 37, 83, 37; after 2.2 s all 50 chunks and 123 sentences
 # (the final side-index checks): every phase gets interrupted.
+@pytest.mark.slow  # six real subprocesses killed mid-run
 @pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 1.0, 1.5, 2.2])
 def test_sigkill_during_ingestion_then_rerun(delay, seeds_copy, tmp_path):
     start_and_kill(seeds_copy, delay)
