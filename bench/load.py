@@ -40,7 +40,9 @@ def session(url: str, i: int, start: threading.Barrier, deadline: float) -> dict
     while not job.done():
         st = job.status()
         if st.code == Status.IN_QUEUE and st.rank is not None:
-            ranks.append((int(st.rank), int(st.queue_size or 0)))
+            seen = (int(st.rank), int(st.queue_size or 0))
+            if not ranks or ranks[-1] != seen:  # record changes only, not every poll
+                ranks.append(seen)
         if time.monotonic() > deadline:
             job.cancel()
             return {"session": i, "error": "timed out", "ranks": ranks}
