@@ -90,7 +90,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from .api import get_assistant
     from .render import answer_text
 
-    answer = get_assistant().ask(args.question)
+    assistant = get_assistant()
+    try:
+        answer = assistant.ask(args.question)
+    except RagError as e:
+        # Said in the asker's language (the detail, naming a URL or a setting, stays as raised).
+        language = assistant.language_of(args.question) if args.question.strip() else "en"
+        if language == "en":
+            raise
+        from .messages import error_message
+
+        print(f"error: {error_message(e, language)}", file=sys.stderr)
+        return e.exit_code
     if args.json:
         _print_json(answer.to_dict())
     else:

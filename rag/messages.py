@@ -65,11 +65,11 @@ _TEXTS: dict[str, dict[str, str]] = {
     },
     # Errors: a sentence in the user's language, then the technical detail (names a URL or a file).
     "error_backend": {
-        "en": "The answer service is unavailable. Your sources are shown; try again in a moment. ({detail})",
-        "fr": "Le service de réponse est indisponible. Vos sources sont affichées ; réessayez dans un instant. ({detail})",
-        "vi": "Dịch vụ trả lời hiện không khả dụng. Nguồn đã được hiển thị; hãy thử lại sau. ({detail})",
-        "zh-Hans": "回答服务暂时不可用。来源已显示，请稍后重试。（{detail}）",
-        "zh-Hant": "回答服務暫時無法使用。來源已顯示，請稍後重試。（{detail}）",
+        "en": "A service the answer needs is unavailable; try again in a moment. ({detail})",
+        "fr": "Un service nécessaire à la réponse est indisponible ; réessayez dans un instant. ({detail})",
+        "vi": "Một dịch vụ cần cho câu trả lời hiện không khả dụng; hãy thử lại sau. ({detail})",
+        "zh-Hans": "回答所需的服务暂时不可用，请稍后重试。（{detail}）",
+        "zh-Hant": "回答所需的服務暫時無法使用，請稍後重試。（{detail}）",
     },
     "error_busy": {
         "en": "The index is being updated; try again when it is done. ({detail})",

@@ -105,3 +105,17 @@ def test_delete_removes_named_documents_and_says_which_were_missing(capsys, seed
     assert "003_912a6ae6278a5b97.txt" not in {d["document"] for d in json.loads(out)} and len(json.loads(out)) == 4
     code, out, _ = run(capsys, "delete", "004_0a58046803119029.txt", "--json")
     assert code == 0 and json.loads(out) == {"deleted": ["004_0a58046803119029.txt"], "not_found": []}
+
+
+@pytest.mark.parametrize("question, opening", [
+    ("Combien de suspects le Cambodge a-t-il arrêtés ?", "error: Un service nécessaire à la réponse est indisponible"),
+    ("Campuchia đã bắt giữ bao nhiêu nghi phạm?", "error: Một dịch vụ cần cho câu trả lời hiện không khả dụng"),
+    ("柬埔寨逮捕了多少名詐騙嫌疑人？", "error: 回答所需的服務暫時無法使用"),
+    ("柬埔寨逮捕了多少名诈骗嫌疑人？", "error: 回答所需的服务暂时不可用"),
+    ("How many suspects did Cambodia arrest?", "error: cannot reach the Chroma server"),
+])
+def test_ask_errors_are_said_in_the_askers_language(capsys, monkeypatch, question, opening):
+    monkeypatch.setenv("RAG_CHROMA_URL", "http://127.0.0.1:9")
+    code, out, err = run(capsys, "ask", question)
+    assert code == 1 and out == ""
+    assert err.startswith(opening) and "http://127.0.0.1:9" in err

@@ -57,7 +57,7 @@ def test_backend_error_is_shown_in_the_chat(monkeypatch, tmp_path):
     assert answer is None
     shown = history[-1]["content"]
     # the user's language first, then the detail that names the server
-    assert shown.startswith("⚠️ Le service de réponse est indisponible") and "http://127.0.0.1:9" in shown
+    assert shown.startswith("⚠️ Un service nécessaire à la réponse est indisponible") and "http://127.0.0.1:9" in shown
 
 
 def _free_port() -> int:
