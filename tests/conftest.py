@@ -59,6 +59,16 @@ def seeds_copy(tmp_path) -> Path:
 
 
 @pytest.fixture
+def lib(seeds_copy):
+    """An Assistant over the ingested seeds (fake backends), refusals by score off."""
+    from rag import Assistant, load_settings
+
+    a = Assistant(load_settings(min_score=-1.0))
+    a.ingest([seeds_copy])
+    return a
+
+
+@pytest.fixture
 def make(seeds_copy):
     """Build Assistants over the ingested seeds, each with its own scripted LLM:
     `make(replies, **settings) -> (assistant, llm)`; refusals by score are off unless asked."""

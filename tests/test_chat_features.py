@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from rag import Assistant, load_settings
 from rag.render import conversation_markdown, document_html
 from rag.types import Chunk
 from ui.app import (
@@ -20,10 +19,8 @@ VI_Q = "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?"
 
 
 @pytest.fixture
-def assistant(seeds_copy):
-    a = Assistant(load_settings(min_score=-1.0))
-    a.ingest([seeds_copy])
-    return a
+def assistant(lib):
+    return lib
 
 
 def final_answer(assistant, question, history=(), gate=None):

@@ -10,13 +10,6 @@ from rag.errors import InvalidInput, UnreadableFile
 VI_DOC = "003_912a6ae6278a5b97.txt"
 
 
-@pytest.fixture
-def lib(seeds_copy):
-    a = Assistant(load_settings(min_score=-1.0))
-    a.ingest([seeds_copy])
-    return a
-
-
 def make_pdf(text: str) -> bytes:
     """A one-page PDF with `text` in Helvetica, written by hand (no PDF writer needed)."""
     content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")

@@ -9,18 +9,10 @@ import urllib.request
 
 import pytest
 
-from rag import Assistant, load_settings
 from rag.errors import DocumentNotFound
 from ui.app import create_app, open_source
 
 VI_DOC = "003_912a6ae6278a5b97.txt"
-
-
-@pytest.fixture
-def lib(seeds_copy):
-    a = Assistant(load_settings(min_score=-1.0))
-    a.ingest([seeds_copy])
-    return a
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "seeds/" + VI_DOC, "README.md", "", "notes.txt"])
