@@ -194,8 +194,7 @@ ENCODED = [  # (file name, bytes, the text it must read as)
 
 
 def stored_text(a: Assistant, name: str) -> str:
-    hits = sorted(a.store.get_document(name), key=lambda h: int(h.metadata["start"]))
-    return " ".join(h.text for h in hits)
+    return " ".join(c.text for c in a.document(name))  # the stored chunks in reading order
 
 
 @pytest.mark.parametrize("name,raw,text", ENCODED, ids=[e[0] for e in ENCODED])

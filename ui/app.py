@@ -7,7 +7,6 @@ once and their place in the queue in the chat.
 """
 from __future__ import annotations
 
-import itertools
 import tempfile
 import threading
 import time
@@ -131,7 +130,7 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
 
     Kept free of Gradio so it can be tested directly with the fake backends.
     """
-    from rag import Delta, Final, RagError, Sources
+    from rag import Delta, RagError, Sources
     from rag.messages import error_message, message as say
     from rag.render import sources_markdown
 
@@ -147,37 +146,35 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
     gate = gate or Gate(limit=1 << 30)
     events = assistant.ask_stream(message, prior)
     inside = False
+
+    def show(event) -> tuple:
+        nonlocal passages
+        if isinstance(event, Sources):
+            passages = event.passages
+            return _copy(history), "", sources_markdown(passages), None
+        if isinstance(event, Delta):
+            current = history[-1]["content"]
+            fresh = current == "…" or current.startswith("⏳")
+            history[-1]["content"] = ("" if fresh else current) + event.text
+            return _copy(history), "", SKIP, None
+        answer = event.answer  # the Final event: the checked answer
+        history[-1]["content"] = _answer_markdown(answer)
+        if answer.refused:
+            panel = sources_markdown(answer.related, title="Possibly related (not cited)")
+        else:
+            panel = sources_markdown(passages, cited=_spans_by_passage(answer))
+        return _copy(history), "", panel, answer
+
     try:
         if not prior:
             # Retrieval needs no model: show the sources before waiting for a turn at the model.
-            first = next(events)
-            if isinstance(first, Sources):
-                passages = first.passages
-                yield _copy(history), "", sources_markdown(passages), None
+            yield show(next(events))
         for ahead in gate.enter():
             history[-1]["content"] = say("queued", language, n=ahead)
             yield _copy(history), "", SKIP, None
         inside = True
-        if prior:
-            first = None
-        pending = [first] if first is not None and not isinstance(first, Sources) else []
-        for event in itertools.chain(pending, events):  # lazily: deltas must stream
-            if isinstance(event, Sources):
-                passages = event.passages
-                yield _copy(history), "", sources_markdown(passages), None
-            elif isinstance(event, Delta):
-                current = history[-1]["content"]
-                fresh = current == "…" or current.startswith("⏳")
-                history[-1]["content"] = ("" if fresh else current) + event.text
-                yield _copy(history), "", SKIP, None
-            elif isinstance(event, Final):
-                answer = event.answer
-                history[-1]["content"] = _answer_markdown(answer)
-                if answer.refused:
-                    panel = sources_markdown(answer.related, title="Possibly related (not cited)")
-                else:
-                    panel = sources_markdown(passages, cited=_spans_by_passage(answer))
-                yield _copy(history), "", panel, answer
+        for event in events:  # lazily: deltas must stream
+            yield show(event)
     except RagError as e:
         history[-1]["content"] = f"⚠️ {error_message(e, language)}"
         yield _copy(history), "", SKIP, None
