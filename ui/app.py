@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tempfile
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
