@@ -220,13 +220,30 @@ def test_benchmark_run_scores_answers_and_hides_the_unanswerable_gold(tiny, tmp_
     assert first["timings_ms"]["sources"] <= first["timings_ms"]["first_token"] <= first["timings_ms"]["total"]
 
 
-def test_documents_cases_use_passage_answers_and_unanswerable_file():
+def test_documents_cases_keep_both_golds_and_read_the_unanswerable_file():
     ds, answerable, unanswerable = load_cases(ROOT / "eval" / "seeds", limit=6, unanswerable=4)
     assert ds.kind == "documents" and len(answerable) == 6
-    assert all(c.answers == c.passage_answers and c.answers for c in answerable)
+    assert all(c.answers and c.passage_answers for c in answerable)
+    # The seeds' answers are in the question's language, their passage answers in the document's.
+    by_id = {c.id: c for c in ds_cases(ROOT / "eval" / "seeds")}
+    assert by_id["great_wall.zh-Hant"].answers == ("西班牙",)
+    assert by_id["great_wall.zh-Hant"].passage_answers == ("police espagnole",)
     assert all(len(c.gold_documents) == 1 for c in answerable)
     assert len(unanswerable) == 4 and len({c.lang for c in unanswerable}) == 4
     assert not any(c.answerable or c.answers or c.gold_documents for c in unanswerable)
+
+
+def ds_cases(path):
+    return load_cases(path, limit=None, unanswerable=0)[1]
+
+
+def test_documents_cases_without_answers_fall_back_to_passage_answers(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "dataset.json").write_text(json.dumps({"documents": "docs", "format": "documents"}))
+    (tmp_path / "questions.jsonl").write_text(json.dumps(
+        {"id": "q", "lang": "en", "question": "Where?", "gold_document": "a.txt", "passage_answers": ["Côn Minh"]}) + "\n")
+    (case,) = ds_cases(tmp_path)
+    assert case.answers == case.passage_answers == ("Côn Minh",)
 
 
 # -- the CLI -------------------------------------------------------------------------------------
