@@ -11,7 +11,8 @@ import pytest
 from rag.render import conversation_markdown, document_html
 from rag.types import Chunk
 from ui.app import (
-    SKIP, Gate, add_files, chat_turn, delete_document, export_conversation, open_source, translate_source,
+    SKIP, Gate, add_files, chat_turn, delete_document, export_conversation, library_rows, open_source,
+    translate_source,
     _source_choices,
 )
 
@@ -133,3 +134,14 @@ def test_upload_and_delete_handlers_report_each_file(assistant, tmp_path):
     assert delete_document(assistant, "good.txt") == "good.txt was not in the library."
     assert delete_document(assistant, "") == "Nothing deleted."
     assert add_files(assistant, []) == "Choose one or more files first."
+
+
+def test_library_says_when_the_store_cannot_be_read():
+    from rag.errors import BackendUnavailable
+
+    class Broken:
+        def documents(self):  # what Assistant.documents raises when Chroma is down
+            raise BackendUnavailable("Chroma at http://localhost:9 is not reachable")
+
+    [row] = library_rows(Broken())
+    assert row[0].startswith("⚠️") and "not reachable" in row[0]

@@ -259,8 +259,9 @@ def library_rows(assistant) -> list[list]:
 
     try:
         docs = assistant.documents()
-    except RagError:
-        return []
+    except RagError as e:
+        # Said in the table itself: an empty list would read as "your library is empty".
+        return [[f"⚠️ The library could not be read: {e}", "", "", ""]]
     return [[d.document, d.language, d.chunks, d.ingested_at[:19].replace("T", " ")] for d in docs]
 
 
