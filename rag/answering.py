@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, Union
+from typing import Callable, Iterator, Sequence, Union
 
 from .citations import attribute, parse_reply, verify
 from .language import name as language_name
@@ -102,6 +102,12 @@ class Span:
     start: int
     end: int
     text: str
+    id: str | None = None  # the sentence's record in the sentence store, when it has one
+
+
+# Scores stored sentences (by id) against a text, in the retrieval's own (centred) space: how an
+# answer written in another language than its source is still traced back to it.
+Similarity = Callable[[str, Sequence[str]], dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,7 @@ def stream_answer(
     notices: Sequence[str] = (),
     excerpts: Sequence[Excerpt] | None = None,
     standalone: str | None = None,
+    similarity: Similarity | None = None,
 ) -> Iterator[Event]:
     """`question` is what the model is asked (the standalone form of a follow-up, if any)."""
     passages = tuple(passages)
@@ -181,7 +188,40 @@ def stream_answer(
         yield Delta(raw[shown:])
         shown = len(raw)
     yield Final(finish(question, language, raw, context, passages, notices, standalone,
-                       refuse_ungrounded=settings.refuse_ungrounded))
+                       refuse_ungrounded=settings.refuse_ungrounded, similarity=similarity,
+                       min_similarity=settings.attribution_min_score))
+
+
+def attribute_by_meaning(text: str, excerpts: Sequence[Excerpt], similarity: Similarity,
+                         threshold: float) -> tuple[str, tuple[int, ...]]:
+    """Add `[n]` to each uncited sentence whose meaning is close (>= threshold) to a shown sentence.
+
+    Only sentences with a stored vector take part; a sentence whose numbers the chosen source lacks
+    stays uncited: the number check would refuse it anyway.
+    Returns (text, cited numbers).
+    """
+    from .citations import _SENTENCE, add_marker
+    from .numbers import all_found
+
+    owner = {sp.id: n for n, ex in enumerate(excerpts, 1) for sp in ex.shown if sp.id}
+    span_of = {sp.id: sp for ex in excerpts for sp in ex.shown if sp.id}
+    if not owner:
+        return text, ()
+    out, added = [], []
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0)
+        body = sentence.strip()
+        if len(body) < 2 or re.search(r"\[\d+\]", body):
+            out.append(sentence)
+            continue
+        scores = similarity(body, list(owner))
+        best = max(scores, key=scores.__getitem__, default=None)
+        if best is None or scores[best] < threshold or not all_found(body, span_of[best].text):
+            out.append(sentence)
+            continue
+        out.append(add_marker(sentence, owner[best]))
+        added.append(owner[best])
+    return "".join(out), tuple(dict.fromkeys(added))
 
 
 def _best_span(claim: str, excerpt: Excerpt) -> Span:
@@ -211,6 +251,8 @@ def finish(
     notices: Sequence[str] = (),
     standalone: str | None = None,
     refuse_ungrounded: bool = True,
+    similarity: Similarity | None = None,
+    min_similarity: float = 1.0,
 ) -> Answer:
     from .citations import _bigrams, claims
     from .language import to_script
@@ -225,6 +267,9 @@ def finish(
     if not cited:
         # The model quoted without citing: attribute sentences copied from a passage (checked by overlap).
         text, cited = attribute(text, texts)
+    if not cited and similarity is not None:
+        # ...or translated it, which shares no words with the source: compare meanings instead.
+        text, cited = attribute_by_meaning(text, excerpts, similarity, min_similarity)
     if cited:
         # Small models often cite the wrong number: move markers to the passage holding the evidence.
         text, cited, _ = verify(text, texts)
@@ -247,6 +292,8 @@ def finish(
         ex = excerpts[n - 1]
         claim = " ".join(claims_by_n.get(n, []))
         span = _best_span(claim, ex)
+        # Numbers the question gave count too: "in 2021" with no source saying 2021 is, measured on
+        # the seed questions, the mark of an unanswerable question, not a mere restatement.
         missing = tuple(unsupported_numbers(claim, [t.text for t in ex.shown])) if claim else ()
         if missing:
             flags.append("ungrounded_number")

@@ -223,18 +223,25 @@ class Assistant:
             shown = passages[: s.context_k]
             best = retriever.best_sentences(shown, qv, s.context_sentences)
             excerpts = [
-                answering.Excerpt(p, tuple(answering.Span(int(h.metadata["start"]), int(h.metadata["end"]), h.text)
+                answering.Excerpt(p, tuple(answering.Span(int(h.metadata["start"]), int(h.metadata["end"]), h.text,
+                                                          h.id)
                                            for h in best.get(p.id, [])))
                 for p in shown
             ]
         for event in answering.stream_answer(
             query, language, passages, llm=self.llm, settings=s, notices=notices, excerpts=excerpts,
-            standalone=standalone,
+            standalone=standalone, similarity=self._similarity if retriever.sentences is not None else None,
         ):
             if isinstance(event, Final) and standalone:
                 # The model answered the standalone form; the answer belongs to what the user asked.
                 event = Final(dataclasses.replace(event.answer, question=question))
             yield event
+
+    def _similarity(self, text: str, sentence_ids: Sequence[str]) -> dict[str, float]:
+        """Stored sentences scored against `text` as a query (centred like retrieval's)."""
+        retriever = self.retriever
+        qv = retriever.query_vector(text, detect(text))
+        return {h.id: h.score for h in retriever.sentences.get(list(sentence_ids), embedding=qv)}
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         for event in self.ask_stream(question, history):

@@ -106,8 +106,11 @@ def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[s
 
     Small models often quote a source without citing it. A sentence whose character bigrams are
     mostly (>= threshold) found in one passage is attributed to the best such passage; others are
-    left alone, so nothing is cited on a guess.
+    left alone, so nothing is cited on a guess. A bare value ("80%", "1 770") goes to the one
+    passage holding it, if only one does.
     """
+    from .numbers import all_found, numbers_in
+
     if not passages:
         return text, ()
     grams = [_bigrams(p) for p in passages]
@@ -120,36 +123,39 @@ def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[s
             out.append(sentence)
             continue
         mine = _bigrams(body)
-        if len(mine) < 3:
+        nums = numbers_in(body)
+        bare = len(mine) < 3
+        if bare and not nums:
             out.append(sentence)
             continue
-        scores = [len(mine & g) / len(mine) for g in grams]
+        scores = [len(mine & g) / len(mine) if mine else 0.0 for g in grams]
         best = max(range(len(scores)), key=scores.__getitem__)
-        if scores[best] < threshold:
+        if bare or scores[best] < threshold:
             # A translated quote shares few words, but its numbers: one passage holding them all
             # (and some words) is the source.
-            from .numbers import all_found, numbers_in
-
-            nums = numbers_in(body)
-            distinctive = _distinctive(nums)
             holders = [i for i, p in enumerate(passages) if nums and all_found(body, p)]
-            if len(holders) != 1 or (scores[holders[0]] < 0.2 and not distinctive):
+            if len(holders) != 1 or (not bare and scores[holders[0]] < 0.2 and not _distinctive(nums)):
                 out.append(sentence)
                 continue
             best = holders[0]
         n = best + 1
         added.append(n)
-        stripped = sentence.rstrip()
-        tail = sentence[len(stripped):]
-        punct = re.search(r"[.!?。！？]+$", stripped)
-        if punct:
-            cjk = re.search(r"[\u3000-\u9fff]", stripped) is not None
-            sep = "" if cjk else " "
-            stripped = f"{stripped[: punct.start()]}{sep}[{n}]{punct.group(0)}"
-        else:
-            stripped = f"{stripped} [{n}]"
-        out.append(stripped + tail)
+        out.append(add_marker(sentence, n))
     return "".join(out), tuple(dict.fromkeys(added))
+
+
+def add_marker(sentence: str, n: int) -> str:
+    """`sentence` with `[n]` before its final punctuation ("claim [2]." / "主张[2]。")."""
+    stripped = sentence.rstrip()
+    tail = sentence[len(stripped):]
+    punct = re.search(r"[.!?。！？]+$", stripped)
+    if punct:
+        cjk = re.search(r"[\u3000-\u9fff]", stripped) is not None
+        sep = "" if cjk else " "
+        stripped = f"{stripped[: punct.start()]}{sep}[{n}]{punct.group(0)}"
+    else:
+        stripped = f"{stripped} [{n}]"
+    return stripped + tail
 
 
 _MARKERS_IN = re.compile(r"\[(\d+)\]")
@@ -164,8 +170,9 @@ def verify(text: str, passages: list[str]) -> tuple[str, tuple[int, ...], int]:
     """Check each sentence's `[n]` against the passages and move it when the evidence is elsewhere.
 
     A sentence's markers are replaced when its cited passages do not hold its numbers but another
-    passage does, or when it is a near copy (>= 0.6 bigram overlap) of another passage while sharing
-    little (< 0.3) with the cited ones. Returns (text, cited numbers in order, sentences corrected).
+    passage does (the best of several when a number is distinctive, else only a single holder), or
+    when it is a near copy (>= 0.6 bigram overlap) of another passage while sharing little (< 0.3)
+    with the cited ones. Returns (text, cited numbers in order, sentences corrected).
     """
     from .numbers import all_found, numbers_in
 
@@ -179,11 +186,15 @@ def verify(text: str, passages: list[str]) -> tuple[str, tuple[int, ...], int]:
             out.append(sentence)
             continue
         body = _MARKERS_IN.sub("", sentence)
+        nums = numbers_in(body)
+        missing = bool(nums) and not any(all_found(body, passages[n - 1]) for n in cited)
+        holders = [i for i, p in enumerate(passages, 1) if all_found(body, p)] if missing else []
         better: int | None = None
-        if _distinctive(numbers_in(body)) and not any(all_found(body, passages[n - 1]) for n in cited):
-            holders = [i for i, p in enumerate(passages, 1) if all_found(body, p)]
+        if missing and _distinctive(nums):
             if holders:
                 better = max(holders, key=lambda i: _containment(body, grams[i - 1]))
+        elif missing and len(holders) == 1:
+            better = holders[0]
         elif max(_containment(body, grams[n - 1]) for n in cited) < 0.3:
             scores = [_containment(body, g) for g in grams]
             best = max(range(len(scores)), key=scores.__getitem__) + 1

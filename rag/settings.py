@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         description="Refuse (keeping the `ungrounded_number` flag) when the answer holds a number its cited "
         "sentence does not; false shows such answers with the flag.",
     )
+    attribution_min_score: float = Field(
+        default=0.5, ge=-1.0, le=1.0,
+        description="An answer sentence that cites nothing is attributed to the shown sentence closest in "
+        "meaning (a translated quote) when their similarity reaches this (same scale as `min_score`).",
+    )
     history_tokens: int = Field(
         default=300, ge=0, description="Budget of past conversation used to rewrite a follow-up question."
     )

@@ -59,6 +59,10 @@ ATTRIBUTION = [
     ("缅甸相关地方执法部门向我方移交涉诈犯罪嫌疑人1207名。", "缅甸相关地方执法部门向我方移交涉诈犯罪嫌疑人1207名[2]。", (2,)),
     ("Already cited [3]. La Chine a résolu 391 000 cas de fraude",
      "Already cited [3]. La Chine a résolu 391 000 cas de fraude [3]", (3,)),
+    # a bare value goes to the one passage that holds it, however short
+    ("1207", "1207 [2]", (2,)),
+    ("391 000.", "391 000 [3].", (3,)),
+    ("5", "5", ()),  # held by no passage ("5.500" is another number)
     ("", "", ()),
 ]
 
@@ -91,6 +95,12 @@ VERIFY = [
 @pytest.mark.parametrize("text,expected,cited,fixed", VERIFY)
 def test_verify_moves_markers_to_the_evidence(text, expected, cited, fixed):
     assert verify(text, PASSAGES) == (expected, cited, fixed)
+
+
+def test_verify_moves_a_small_number_only_to_a_single_holder():
+    two = [*PASSAGES, "Có 6 nghi phạm bị bắt."]  # "6" is now in passages 3 and 4
+    assert verify("There were 6 of them [2].", two) == ("There were 6 of them [2].", (2,), 0)
+    assert verify("There were 6 of them [2].", PASSAGES) == ("There were 6 of them [3].", (3,), 1)
 
 
 # --- property: the parser never raises and never cites what was not shown --------------------------
