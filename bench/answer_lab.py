@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from rag import answering
-from rag.answer_eval import answer_correct, citation_checks, language_match, load_cases, summarize
+from rag.answer_eval import answer_correct, build_index, citation_checks, language_match, load_cases, summarize
 from rag.language import detect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,21 +57,11 @@ def contexts(args):
         yield answering.Final(answering.refusal(question, language, passages))
 
     real = answering.stream_answer
-    answering.stream_answer = fake_stream
     try:
+        embedder = CachedEmbedder(Assistant(base).embedder, cache)
+
         def index(name, without=frozenset()):
-            a = Assistant(base.model_copy(update={"home": work / name, "chroma_url": None}),
-                          embedder=CachedEmbedder(Assistant(base).embedder, cache))
-            if ds.kind == "benchmark":
-                src = work / name / "docs"
-                src.mkdir(parents=True)
-                for p in ds.passages:
-                    if f"{p['id']}.txt" not in without:
-                        (src / f"{p['id']}.txt").write_text(p["text"], encoding="utf-8")
-            else:
-                src = ds.documents
-            a.ingest([src])
-            return a
+            return build_index(ds, base, work / name, embedder, without=without)
 
         full = index("index")
         target = full
@@ -175,26 +165,6 @@ def _first():
     def finish(question, language, raw, *a, **k):
         return real(question, language, _marker_last(raw), *a, **k)
     answering.finish = finish
-
-
-@variant("ex2")
-def _ex2():
-    answering.SYSTEM_PROMPT = answering.SYSTEM_PROMPT.replace(
-        "Do not use any outside knowledge. ",
-        "Give the answer with the exact words of the source (names, numbers, terms), translated into the "
-        "language you are asked to answer in. Do not use any outside knowledge. ")
-    um = answering.user_message
-    answering.EXAMPLE = [
-        *answering.EXAMPLE,
-        {"role": "user", "content": um("Qui a conçu le pont ?", "fr",
-            ["Bảo tàng đón 12.000 khách trong tháng Năm.",
-             "The bridge was designed by the engineer Maria Lopez and opened in 1932."])},
-        {"role": "assistant", "content": "Le pont a été conçu par l'ingénieure Maria Lopez [2]."},
-        {"role": "user", "content": um("博物馆五月接待了多少游客？", "zh-Hans",
-            ["Bảo tàng đón 12.000 khách trong tháng Năm.",
-             "The bridge was designed by the engineer Maria Lopez and opened in 1932."])},
-        {"role": "assistant", "content": "博物馆五月接待了12000名游客[1]。"},
-    ]
 
 
 def _record(case, answer, first: float, total: float, raw: str | None = None) -> dict:

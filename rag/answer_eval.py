@@ -313,6 +313,33 @@ def score(case: Case, answer: Answer, passages: Sequence[Passage], timings: dict
     }
 
 
+def build_index(ds: Dataset, settings, home: Path, embedder, llm=None, without: frozenset[str] = frozenset(),
+                progress: Progress | None = None, note: Note | None = None):
+    """A fresh Assistant over its own data directory `home`, with `ds` ingested (benchmark passages
+    named in `without` left out), sharing the given embedder and LLM."""
+    from .api import Assistant
+
+    say = note or (lambda _m: None)
+    a = Assistant(settings.model_copy(update={"home": home, "chroma_url": None}), embedder=embedder, llm=llm)
+    if ds.kind == "benchmark":
+        # The passages are not files: one file per passage, so a citation's document is "<id>.txt".
+        sources = home / "docs"
+        sources.mkdir(parents=True)
+        kept = [p for p in ds.passages if f"{p['id']}.txt" not in without]
+        for p in kept:
+            (sources / f"{p['id']}.txt").write_text(p["text"], encoding="utf-8")
+        say(f"indexing {len(kept)} passages into a throw-away index ({home})" + (
+            "; embeddings come from the cache" if without else
+            "; the first run embeds them (about a minute for the benchmark's 383), later ones use the cache"))
+    else:
+        sources = ds.documents
+        say(f"indexing {sources} into a throw-away index ({home})")
+    report = a.ingest([sources], progress=(lambda d, t: progress("indexing", d, t)) if progress else None)
+    for path, reason in report.skipped:
+        say(f"skipped {path}: {reason}")
+    return a
+
+
 def run_answer_eval(
     ds: Dataset,
     answerable: Sequence[Case],
@@ -339,26 +366,8 @@ def run_answer_eval(
     opened: list = []
 
     def index(name: str, without: frozenset[str] = frozenset()) -> Assistant:
-        """A fresh Assistant over its own data directory, sharing the embedder and the LLM."""
-        s = assistant.settings.model_copy(update={"home": work / name, "chroma_url": None})
-        a = Assistant(s, embedder=embedder, llm=llm)
+        a = build_index(ds, assistant.settings, work / name, embedder, llm, without, progress, say)
         opened.append(a)
-        if ds.kind == "benchmark":
-            # The passages are not files: one file per passage, so a citation's document is "<id>.txt".
-            sources = work / name / "docs"
-            sources.mkdir(parents=True)
-            kept = [p for p in ds.passages if f"{p['id']}.txt" not in without]
-            for p in kept:
-                (sources / f"{p['id']}.txt").write_text(p["text"], encoding="utf-8")
-            say(f"indexing {len(kept)} passages into a throw-away index ({work / name})" + (
-                "; embeddings come from the cache" if without else
-                "; the first run embeds them (about a minute for the benchmark's 383), later ones use the cache"))
-        else:
-            sources = ds.documents
-            say(f"indexing {sources} into a throw-away index ({work / name})")
-        report = a.ingest([sources], progress=(lambda d, t: progress("indexing", d, t)) if progress else None)
-        for path, reason in report.skipped:
-            say(f"skipped {path}: {reason}")
         return a
 
     def ask_all(a, cases: Sequence[Case], label: str, f) -> None:
