@@ -208,9 +208,8 @@ def attribute_by_meaning(text: str, excerpts: Sequence[Excerpt], similarity: Sim
     from .citations import _SENTENCE, add_marker
     from .numbers import all_found
 
-    owner = {sp.id: n for n, ex in enumerate(excerpts, 1) for sp in ex.shown if sp.id}
-    span_of = {sp.id: sp for ex in excerpts for sp in ex.shown if sp.id}
-    if not owner:
+    shown = {sp.id: (n, sp) for n, ex in enumerate(excerpts, 1) for sp in ex.shown if sp.id}
+    if not shown:
         return text, ()
     out, added = [], []
     for m in _SENTENCE.finditer(text):
@@ -219,13 +218,13 @@ def attribute_by_meaning(text: str, excerpts: Sequence[Excerpt], similarity: Sim
         if len(body) < 2 or re.search(r"\[\d+\]", body):
             out.append(sentence)
             continue
-        scores = similarity(body, list(owner))
+        scores = similarity(body, list(shown))
         best = max(scores, key=scores.__getitem__, default=None)
-        if best is None or scores[best] < threshold or not all_found(body, span_of[best].text):
+        if best is None or scores[best] < threshold or not all_found(body, shown[best][1].text):
             out.append(sentence)
             continue
-        out.append(add_marker(sentence, owner[best]))
-        added.append(owner[best])
+        out.append(add_marker(sentence, shown[best][0]))
+        added.append(shown[best][0])
     return "".join(out), tuple(dict.fromkeys(added))
 
 
