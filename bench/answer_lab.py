@@ -6,7 +6,12 @@ ways of asking the local model on the same contexts. Step 1 (`capture`) runs the
 asks the model under a variant and scores with `rag.answer_eval`'s metrics.
 
     python -m bench.answer_lab capture --dataset ../shared/eval/xquad-piaf --limit 100 --unanswerable 20
-    python -m bench.answer_lab replay --contexts .rag/lab/xquad-piaf.pkl --only 40
+    python -m bench.answer_lab replay --contexts .rag/lab/xquad-piaf.pkl --only 40 --save raws.jsonl
+
+Step 3 (`post`) re-runs only the checks after generation (`answering.finish`) on the raw replies a
+replay saved, over freshly rebuilt indexes, so a change to those checks costs no model call:
+
+    python -m bench.answer_lab post --dataset ../shared/eval/xquad-piaf --raws raws.jsonl --meaning --threshold 0.4,0.5
 """
 from __future__ import annotations
 
@@ -18,8 +23,8 @@ import time
 from pathlib import Path
 
 from rag import answering
-from rag.answer_eval import answer_correct, build_index, citation_checks, language_match, load_cases, summarize
-from rag.language import detect
+from rag import load_settings
+from rag.answer_eval import answer_correct, build_index, load_cases, score, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +47,7 @@ def contexts(args):
     import shutil
     import tempfile
 
-    from rag import Assistant, load_settings
+    from rag import Assistant
     from rag.embed_cache import CachedEmbedder, EmbeddingCache
 
     ds, answerable, unanswerable = load_cases(Path(args.dataset), args.limit, args.unanswerable)
@@ -82,8 +87,6 @@ def contexts(args):
 
 def post(args) -> None:
     """Re-run only the checks after generation (`answering.finish`) on saved raw replies."""
-    from rag import load_settings
-
     settings = load_settings()
     raws = {}
     for line in Path(args.raws).read_text().splitlines():
@@ -98,13 +101,13 @@ def post(args) -> None:
         context = list(excerpts) if excerpts else [answering.Excerpt(p) for p in passages[: settings.context_k]]
         for t in thresholds:
             if r["raw"] is None:  # refused before the model was asked (no passage scored high enough)
-                records[t].append(_record(case, answering.refusal(question, language, passages), 0, 0))
+                records[t].append(_record(case, answering.refusal(question, language, passages), passages, 0, 0))
                 continue
             answer = answering.finish(question, language, r["raw"], context, passages,
                                       refuse_ungrounded=not args.keep_ungrounded,
                                       similarity=a._similarity if args.meaning else None,
                                       min_similarity=t)
-            records[t].append(_record(case, answer, 0, 0))
+            records[t].append(_record(case, answer, passages, 0, 0))
             if args.verbose and (answer.refused != r["refused"] or answer.text != r["answer"]):
                 print(f"  t={t} {case.id} {case.answerable}: {r['answer'][:60]!r} -> {answer.text[:70]!r} "
                       f"correct={records[t][-1]['correct']}")
@@ -167,18 +170,10 @@ def _first():
     answering.finish = finish
 
 
-def _record(case, answer, first: float, total: float, raw: str | None = None) -> dict:
-    grouped, exact = language_match(case.lang, detect(answer.text))
-    cites = [dict(zip(("contains_answer", "gold_source"), citation_checks(c.text, c.document, case)))
-             for c in answer.citations]
-    return {"id": case.id, "lang": case.lang, "answerable": case.answerable, "question": case.question,
-            "gold": case.answers, "answer": answer.text, "refused": answer.refused, "raw": raw,
-            "notices": answer.notices,
-            "correct": (not answer.refused) and case.answerable and answer_correct(answer.text, case.answers),
-            "correct_any_language": (not answer.refused) and case.answerable
-            and answer_correct(answer.text, (*case.answers, *case.passage_answers)),
-            "language_match": grouped, "language_exact": exact, "gold_in_context": False,
-            "citations": cites, "timings_ms": {"sources": 0, "first_token": first * 1000, "total": total * 1000}}
+def _record(case, answer, passages, first: float, total: float, raw: str | None = None) -> dict:
+    """`rag eval --answers`' own record of one question, plus the model's raw reply."""
+    timings = {"sources": 0.0, "first_token": first * 1000, "total": total * 1000}
+    return {**score(case, answer, passages, timings, load_settings().context_k), "raw": raw}
 
 
 def _print_summary(records) -> None:
@@ -190,7 +185,6 @@ def _print_summary(records) -> None:
 
 
 def replay(args) -> None:
-    from rag import load_settings
     from rag.llm import make_llm
 
     VARIANTS[args.variant]()
@@ -225,7 +219,7 @@ def replay(args) -> None:
             if isinstance(ev, answering.Final):
                 answer = ev.answer
         total = time.perf_counter() - t0
-        rec = _record(case, answer, first or total, total, raws[-1] if raws else None)
+        rec = _record(case, answer, passages, first or total, total, raws[-1] if raws else None)
         records.append(rec)
         if args.verbose:
             mark = "ok " if rec["correct"] else ("REF" if answer.refused else "-- ")
