@@ -85,6 +85,14 @@ def contexts(args):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _novelty(text: str, question: str) -> float:
+    """Share of the answer's word bigrams (CJK: character bigrams) that the question does not have."""
+    from rag.citations import _bigrams
+
+    mine = _bigrams(re.sub(r"\[\d+\]", "", text))
+    return len(mine - _bigrams(question)) / len(mine) if mine else 0.0
+
+
 def post(args) -> None:
     """Re-run only the checks after generation (`answering.finish`) on saved raw replies."""
     settings = load_settings()
@@ -100,13 +108,16 @@ def post(args) -> None:
             continue
         context = list(excerpts) if excerpts else [answering.Excerpt(p) for p in passages[: settings.context_k]]
         for t in thresholds:
-            if r["raw"] is None:  # refused before the model was asked (no passage scored high enough)
+            if r["raw"] is None or (passages and passages[0].score < args.min_score):
+                # refused before the model was asked (no passage scored high enough)
                 records[t].append(_record(case, answering.refusal(question, language, passages), passages, 0, 0))
                 continue
             answer = answering.finish(question, language, r["raw"], context, passages,
                                       refuse_ungrounded=not args.keep_ungrounded,
                                       similarity=a._similarity if args.meaning else None,
                                       min_similarity=t)
+            if args.novelty and not answer.refused and _novelty(answer.text, question) < args.novelty:
+                answer = answering.refusal(question, language, passages)
             records[t].append(_record(case, answer, passages, 0, 0))
             if args.verbose and (answer.refused != r["refused"] or answer.text != r["answer"]):
                 print(f"  t={t} {case.id} {case.answerable}: {r['answer'][:60]!r} -> {answer.text[:70]!r} "
@@ -253,6 +264,8 @@ def main() -> None:
     o.add_argument("--threshold", default="0.5", help="comma-separated values to compare")
     o.add_argument("--keep-ungrounded", action="store_true", help="show answers with ungrounded numbers")
     o.add_argument("--verbose", action="store_true")
+    o.add_argument("--min-score", type=float, default=-1.0, help="refuse below this retrieval score")
+    o.add_argument("--novelty", type=float, default=0.0, help="refuse answers with less new content")
     args = ap.parse_args()
     {"capture": capture, "replay": replay, "post": post}[args.cmd](args)
 
