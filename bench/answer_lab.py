@@ -87,9 +87,9 @@ def contexts(args):
 
 def _novelty(text: str, question: str) -> float:
     """Share of the answer's word bigrams (CJK: character bigrams) that the question does not have."""
-    from rag.citations import _bigrams
+    from rag.citations import _MARKERS_IN, _bigrams
 
-    mine = _bigrams(re.sub(r"\[\d+\]", "", text))
+    mine = _bigrams(_MARKERS_IN.sub("", text))
     return len(mine - _bigrams(question)) / len(mine) if mine else 0.0
 
 
@@ -110,7 +110,8 @@ def post(args) -> None:
         for t in thresholds:
             if r["raw"] is None or (passages and passages[0].score < args.min_score):
                 # refused before the model was asked (no passage scored high enough)
-                records[t].append(_record(case, answering.refusal(question, language, passages), passages, 0, 0))
+                records[t].append(_record(case, answering.refusal(question, language, passages), passages,
+                                           settings.context_k))
                 continue
             answer = answering.finish(question, language, r["raw"], context, passages,
                                       refuse_ungrounded=not args.keep_ungrounded,
@@ -118,7 +119,7 @@ def post(args) -> None:
                                       min_similarity=t)
             if args.novelty and not answer.refused and _novelty(answer.text, question) < args.novelty:
                 answer = answering.refusal(question, language, passages)
-            records[t].append(_record(case, answer, passages, 0, 0))
+            records[t].append(_record(case, answer, passages, settings.context_k))
             if args.verbose and (answer.refused != r["refused"] or answer.text != r["answer"]):
                 print(f"  t={t} {case.id} {case.answerable}: {r['answer'][:60]!r} -> {answer.text[:70]!r} "
                       f"correct={records[t][-1]['correct']}")
@@ -181,10 +182,11 @@ def _first():
     answering.finish = finish
 
 
-def _record(case, answer, passages, first: float, total: float, raw: str | None = None) -> dict:
+def _record(case, answer, passages, context_k: int, first: float = 0.0, total: float = 0.0,
+            raw: str | None = None) -> dict:
     """`rag eval --answers`' own record of one question, plus the model's raw reply."""
     timings = {"sources": 0.0, "first_token": first * 1000, "total": total * 1000}
-    return {**score(case, answer, passages, timings, load_settings().context_k), "raw": raw}
+    return {**score(case, answer, passages, timings, context_k), "raw": raw}
 
 
 def _print_summary(records) -> None:
@@ -230,7 +232,7 @@ def replay(args) -> None:
             if isinstance(ev, answering.Final):
                 answer = ev.answer
         total = time.perf_counter() - t0
-        rec = _record(case, answer, passages, first or total, total, raws[-1] if raws else None)
+        rec = _record(case, answer, passages, settings.context_k, first or total, total, raws[-1] if raws else None)
         records.append(rec)
         if args.verbose:
             mark = "ok " if rec["correct"] else ("REF" if answer.refused else "-- ")
