@@ -126,6 +126,9 @@ def post(args) -> None:
     for t in thresholds:
         print(f"threshold {t}:", end=" ")
         _print_summary(records[t])
+    if args.save:
+        Path(args.save).write_text("\n".join(json.dumps(r, ensure_ascii=False, default=list)
+                                             for r in records[thresholds[0]]))
 
 
 VARIANTS = {}
@@ -221,6 +224,8 @@ def replay(args) -> None:
 
     llm.stream = recording
     for case, question, language, passages, excerpts in rows:
+        if args.context_k:
+            excerpts = excerpts[: args.context_k]
         raws.clear()
         t0 = time.perf_counter()
         first = None
@@ -257,6 +262,7 @@ def main() -> None:
     r.add_argument("--verbose", action="store_true")
     r.add_argument("--save")
     r.add_argument("--variant", default="base")
+    r.add_argument("--context-k", type=int, default=0, help="show the model only the first K excerpts")
     o = sub.add_parser("post")
     o.add_argument("--dataset", required=True)
     o.add_argument("--limit", type=int, default=100)
@@ -267,6 +273,7 @@ def main() -> None:
     o.add_argument("--keep-ungrounded", action="store_true", help="show answers with ungrounded numbers")
     o.add_argument("--verbose", action="store_true")
     o.add_argument("--min-score", type=float, default=-1.0, help="refuse below this retrieval score")
+    o.add_argument("--save", help="write the records (of the first threshold) here")
     o.add_argument("--novelty", type=float, default=0.0, help="refuse answers with less new content")
     args = ap.parse_args()
     {"capture": capture, "replay": replay, "post": post}[args.cmd](args)

@@ -258,7 +258,7 @@ def finish(
     similarity: Similarity | None = None,
     min_similarity: float = 1.0,
 ) -> Answer:
-    from .citations import _bigrams, claims
+    from .citations import _MARKERS_IN, _bigrams, claims
     from .language import to_script
     from .numbers import localize, unsupported_numbers
 
@@ -280,9 +280,11 @@ def finish(
     if not cited:
         return refusal(question, language, retrieved, (*notices, message("uncited", language)), standalone)
     asked = _bigrams(question)
-    if text.rstrip(" .[]0123456789").endswith(("?", "？")) and asked and \
-            len(asked & _bigrams(text)) / len(asked) >= 0.6:
-        # The model restated the question instead of answering it (seen with the 1.5B local model).
+    said = _bigrams(_MARKERS_IN.sub("", text))
+    if asked and (not said - asked or text.rstrip(" .[]0123456789").endswith(("?", "？"))
+                  and len(asked & said) / len(asked) >= 0.6):
+        # The model restated the question instead of answering it (seen with the 1.5B local model):
+        # a question mark, or not one word pair the question lacks.
         return refusal(question, language, retrieved, (*notices, message("echo", language)), standalone)
     # The reader's script and number conventions: "2.141" copied from Vietnamese reads 2141 in Chinese.
     text = localize(to_script(text, language), language, texts)

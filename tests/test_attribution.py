@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answering import Excerpt, Span, attribute_by_meaning, finish
+from rag.messages import message
 from rag.types import Passage
 
 EN = "The Commission has a monopoly on initiating legislation, while Parliament can amend it."
@@ -91,3 +92,35 @@ def test_ask_leaves_an_uncited_answer_refused_under_the_threshold(make):
     a, _ = make(["警方的行动取得了成果。"], attribution_min_score=1.0)
     answer = a.ask("柬埔寨逮捕了多少名嫌疑人？")
     assert answer.refused and answer.citations == ()
+
+
+FR = "Près de 1 000 suspects ont été rapatriés d'autres pays, selon Sun Maoli."
+FR_EXCERPTS = [excerpt("p3", "c.txt", "fr", FR, "s3")]
+
+
+@pytest.mark.parametrize(
+    "question, reply, problem",
+    [
+        # The question restated, with its question mark...
+        ("Selon Sun Maoli, combien de suspects ont été rapatriés d'autres pays ?",
+         "Selon Sun Maoli, combien de suspects ont été rapatriés d'autres pays [1] ?", "echo"),
+        # ...or without it: not one word pair the question lacks.
+        ("Combien de suspects ont été rapatriés d'autres pays ?",
+         "Combien de suspects ont été rapatriés d'autres pays [1].", "echo"),
+        ("苏茂利说，从其他国家遣返了多少名嫌疑人？", "从其他国家遣返了多少名嫌疑人[1]。", "echo"),
+        # The question's words around the answer: an answer.
+        ("Combien de suspects ont été rapatriés d'autres pays ?",
+         "Près de 1 000 suspects ont été rapatriés d'autres pays [1].", None),
+        ("从其他国家遣返了多少名嫌疑人？", "从其他国家遣返了近1000名嫌疑人[1]。", None),
+        # The other checks name their own problem.
+        ("Combien de suspects ont été rapatriés ?", "Près de 2 000 suspects ont été rapatriés [1].", "ungrounded"),
+        ("Combien de suspects ont été rapatriés ?", "Il y en a beaucoup.", "uncited"),
+        # The model's own refusal is an answer, not a problem.
+        ("Combien de suspects ont été rapatriés ?", "NO_ANSWER", None),
+    ],
+)
+def test_checks_say_what_was_wrong(question, reply, problem):
+    lang = "zh-Hans" if question[0] > "\u3000" else "fr"
+    answer = finish(question, lang, reply, FR_EXCERPTS, [FR_EXCERPTS[0].passage])
+    assert answer.refused == (problem is not None or reply == "NO_ANSWER")
+    assert answer.notices == ((message(problem, lang),) if problem else ())
