@@ -11,6 +11,7 @@ import time
 import pytest
 
 from rag import Assistant, Delta, Final, Sources, load_settings
+from rag.api import REWRITE_PROMPT
 from rag.errors import BackendUnavailable
 from tests.conftest import ROOT, SEEDS
 from tests.test_crash import check_consistent
@@ -119,6 +120,8 @@ def test_llm_fault_in_the_web_chat_then_recovery(make, llm_server, mode, expecte
         assert any(text.startswith("Campuchia đã bắt giữ") for text in shown[:-1])
 
     llm_server.up("ok")
+    # The second turn has history, so the question is rewritten first: that call gets the question back.
+    Handler.reply = lambda body: [QUESTION] if body["messages"][0]["content"] == REWRITE_PROMPT else REPLY
     history = list(chat_turn(a, QUESTION, history))[-1][0]
     assert [m["role"] for m in history] == ["user", "assistant"] * 2
     assert history[-1]["content"].endswith("[1].")

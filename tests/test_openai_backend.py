@@ -35,7 +35,7 @@ class Handler(BaseHTTPRequestHandler):
 
     mode = "ok"
     seen: list = []
-    reply = REPLY
+    reply = REPLY  # the reply's pieces, or a function of the request's body giving them
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -59,7 +59,7 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "cut-chunked":
             self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        pieces = Handler.reply
+        pieces = Handler.reply(body) if callable(Handler.reply) else Handler.reply
         for i, piece in enumerate(pieces):
             if mode in ("stall", "cut", "cut-chunked") and i == 2:
                 if mode == "stall":
