@@ -198,7 +198,8 @@ def test_benchmark_run_scores_answers_and_hides_the_unanswerable_gold(tiny, tmp_
     gone = next(p for p in PASSAGES if f"{p['id']}.txt" in unanswerable[0].gold_documents)
 
     llm = ScriptedLLM(fn=answer_from_sources)
-    assistant = Assistant(load_settings(min_score=-1.0), llm=llm)
+    # all three passages shown: this test is about the scoring, not about ranking with a fake embedder
+    assistant = Assistant(load_settings(min_score=-1.0, context_k=3), llm=llm)
     out = tmp_path / "records.jsonl"
     run = run_answer_eval(ds, answerable, unanswerable, assistant, out)
 
