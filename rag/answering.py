@@ -78,6 +78,13 @@ EXAMPLE = [
     {"role": "assistant", "content": "博物馆五月接待了12000名游客[1]。"},
 ]
 _REFUSAL_SENTINEL = "NO_ANSWER"
+# Questions answered by yes or no, in the four languages: "Did ...?", "Est-ce que ...", "... không?",
+# "...吗？", "是否...".
+_YES_NO = re.compile(
+    r"^\s*(?:(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b|est-ce qu)"
+    r"|\b(?:không|chưa|phải không)\s*[?？]?\s*$|[吗嗎]\s*[?？]?\s*$|是否|是不是|有没有|有沒有",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -281,10 +288,11 @@ def finish(
         return refusal(question, language, retrieved, (*notices, message("uncited", language)), standalone)
     asked = _bigrams(question)
     said = _bigrams(_MARKERS_IN.sub("", text))
-    if asked and (not said - asked or text.rstrip(" .[]0123456789").endswith(("?", "？"))
-                  and len(asked & said) / len(asked) >= 0.6):
+    if asked and (not said - asked and not _YES_NO.search(question)
+                  or text.rstrip(" .[]0123456789").endswith(("?", "？")) and len(asked & said) / len(asked) >= 0.6):
         # The model restated the question instead of answering it (seen with the 1.5B local model):
-        # a question mark, or not one word pair the question lacks.
+        # a question mark, or not one word pair the question lacks (unless the question asks yes or
+        # no, where restating it as a statement is the answer).
         return refusal(question, language, retrieved, (*notices, message("echo", language)), standalone)
     # The reader's script and number conventions: "2.141" copied from Vietnamese reads 2141 in Chinese.
     text = localize(to_script(text, language), language, texts)

@@ -112,6 +112,10 @@ FR_EXCERPTS = [excerpt("p3", "c.txt", "fr", FR, "s3")]
         ("Combien de suspects ont été rapatriés d'autres pays ?",
          "Près de 1 000 suspects ont été rapatriés d'autres pays [1].", None),
         ("从其他国家遣返了多少名嫌疑人？", "从其他国家遣返了近1000名嫌疑人[1]。", None),
+        # A yes-or-no question is answered by restating it as a statement.
+        ("从其他国家遣返了近1000名嫌疑人吗？", "从其他国家遣返了近1000名嫌疑人[1]。", None),
+        ("Est-ce que près de 1 000 suspects ont été rapatriés d'autres pays ?",
+         "Près de 1 000 suspects ont été rapatriés d'autres pays [1].", None),
         # The other checks name their own problem.
         ("Combien de suspects ont été rapatriés ?", "Près de 2 000 suspects ont été rapatriés [1].", "ungrounded"),
         ("Combien de suspects ont été rapatriés ?", "Il y en a beaucoup.", "uncited"),
