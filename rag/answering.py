@@ -268,6 +268,7 @@ def finish(
     from .citations import _MARKERS_IN, _bigrams, claims
     from .language import to_script
     from .numbers import localize, unsupported_numbers
+    from .places import unsupported as unsupported_places
 
     excerpts = [e if isinstance(e, Excerpt) else Excerpt(e) for e in context]
     texts = [e.text() for e in excerpts]
@@ -316,10 +317,14 @@ def finish(
                                   start=span.start, end=span.end, score=p.score, passage=p,
                                   unsupported_numbers=missing))
     cited_passages = {c.passage for c in citations}
+    if unsupported_places(question, text, [p.text for p in cited_passages]):
+        # The question's country put on a figure from a sentence about another one (docs/answers.md).
+        flags.append("ungrounded_place")
     if flags and refuse_ungrounded:
         # On the seed questions no answer with an ungrounded number was right, and most answers to
         # unanswerable questions had one (docs/answers.md): refuse, keeping the flag visible.
-        answer = refusal(question, language, retrieved, (*notices, message("ungrounded", language)), standalone)
+        why = "ungrounded" if flags[0] == "ungrounded_number" else flags[0]
+        answer = refusal(question, language, retrieved, (*notices, message(why, language)), standalone)
         return dataclasses.replace(answer, flags=tuple(dict.fromkeys(flags)))
     return Answer(
         question=question,

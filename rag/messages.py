@@ -30,6 +30,13 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "模型的回答包含来源中没有的数字，因此不予显示。",
         "zh-Hant": "模型的回答包含來源中沒有的數字，因此不予顯示。",
     },
+    "ungrounded_place": {
+        "en": "The model's answer named a country that its sources do not mention, so it is not shown.",
+        "fr": "La réponse du modèle nommait un pays que ses sources ne mentionnent pas : elle n'est pas affichée.",
+        "vi": "Câu trả lời của mô hình nêu một quốc gia mà nguồn không nhắc đến nên không được hiển thị.",
+        "zh-Hans": "模型的回答提到了来源中没有的国家，因此不予显示。",
+        "zh-Hant": "模型的回答提到了來源中沒有的國家，因此不予顯示。",
+    },
     "echo": {
         "en": "The model only repeated the question, so its reply is not shown.",
         "fr": "Le modèle n'a fait que répéter la question : sa réponse n'est pas affichée.",

@@ -22,7 +22,10 @@ def passage_line(n: int, p: Passage, width: int = 160) -> str:
     return f"[{n}] {p.document} ({p.language}, score {p.score:.3f}, chars {p.start}-{p.end})\n    {_snippet(p.text, width)}"
 
 
-FLAG_TEXT = {"ungrounded_number": "a number in this answer was not found in the passage it cites"}
+FLAG_TEXT = {
+    "ungrounded_number": "a number in this answer was not found in the passage it cites",
+    "ungrounded_place": "a country this answer names is not mentioned in the passages it cites",
+}
 
 
 def answer_text(a: Answer) -> str:

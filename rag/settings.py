@@ -120,8 +120,9 @@ class Settings(BaseSettings):
     )
     refuse_ungrounded: bool = Field(
         default=True,
-        description="Refuse (keeping the `ungrounded_number` flag) when the answer holds a number its cited "
-        "sentence does not; false shows such answers with the flag.",
+        description="Refuse (keeping the `ungrounded_number` or `ungrounded_place` flag) when the answer holds "
+        "a number its cited sentence does not, or names the question's country where its sources never "
+        "speak of it; false shows such answers with the flag.",
     )
     attribution_min_score: float = Field(
         default=0.5, ge=-1.0, le=1.0,
