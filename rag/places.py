@@ -54,7 +54,9 @@ def named(text: str) -> set[str]:
 
 
 def _fold(s: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", s.lower()) if not unicodedata.combining(ch))
+    from .tokenize import _fold as unaccent  # the keyword index's accent folding
+
+    return unaccent(s.lower())
 
 
 @lru_cache(maxsize=1)
