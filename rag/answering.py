@@ -323,8 +323,8 @@ def finish(
     if flags and refuse_ungrounded:
         # On the seed questions no answer with an ungrounded number was right, and most answers to
         # unanswerable questions had one (docs/answers.md): refuse, keeping the flag visible.
-        why = "ungrounded" if flags[0] == "ungrounded_number" else flags[0]
-        answer = refusal(question, language, retrieved, (*notices, message(why, language)), standalone)
+        # each flag's notice is the message of the same name
+        answer = refusal(question, language, retrieved, (*notices, message(flags[0], language)), standalone)
         return dataclasses.replace(answer, flags=tuple(dict.fromkeys(flags)))
     return Answer(
         question=question,

@@ -23,7 +23,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "模型的回答没有引用任何来源，因此不予显示。",
         "zh-Hant": "模型的回答沒有引用任何來源，因此不予顯示。",
     },
-    "ungrounded": {
+    "ungrounded_number": {
         "en": "The model's answer contained a number that its sources do not hold, so it is not shown.",
         "fr": "La réponse du modèle contenait un nombre absent de ses sources : elle n'est pas affichée.",
         "vi": "Câu trả lời của mô hình chứa một con số không có trong nguồn nên không được hiển thị.",

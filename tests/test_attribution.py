@@ -117,7 +117,8 @@ FR_EXCERPTS = [excerpt("p3", "c.txt", "fr", FR, "s3")]
         ("Est-ce que près de 1 000 suspects ont été rapatriés d'autres pays ?",
          "Près de 1 000 suspects ont été rapatriés d'autres pays [1].", None),
         # The other checks name their own problem.
-        ("Combien de suspects ont été rapatriés ?", "Près de 2 000 suspects ont été rapatriés [1].", "ungrounded"),
+        ("Combien de suspects ont été rapatriés ?", "Près de 2 000 suspects ont été rapatriés [1].",
+         "ungrounded_number"),
         ("Combien de suspects ont été rapatriés ?", "Il y en a beaucoup.", "uncited"),
         # The model's own refusal is an answer, not a problem.
         ("Combien de suspects ont été rapatriés ?", "NO_ANSWER", None),
