@@ -139,7 +139,7 @@ class Assistant:
             centering=self.centering,
             sentences=self.sentences,
             candidates=s.candidates,
-            weights=retrieval.Weights(1.0 - s.weight_sentence, s.weight_sentence, s.weight_keyword),
+            weights=retrieval.Weights(1.0 - s.weight_sentence, s.weight_sentence, s.weight_keyword, s.weight_anchor),
         )
 
     @property

@@ -204,7 +204,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     configs = [tuple(c.split(",")) for c in args.stages] if args.stages else [tuple(assistant.stages)]
     if args.compare:
         configs = [("dense",), ("dense", "keyword"), ("dense", "center"), ("dense", "center", "keyword"),
-                   ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword")]
+                   ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword"),
+                   ("dense", "center", "sentence", "keyword", "anchor")]
     cache = EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
     runs = []
     for stages in configs:

@@ -31,7 +31,7 @@ from .language import detect
 from .retrieval import Retriever, parse_stages
 from .settings import Settings
 
-KS = (1, 5, 10)
+KS = (1, 2, 5, 10)  # 2: the passages the model is shown (context_k)
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def run_eval(
 
         retriever = Retriever(store, embedder, stages, keywords, centering, sentences, settings.candidates,
                               Weights(1.0 - settings.weight_sentence, settings.weight_sentence,
-                                      settings.weight_keyword))
+                                      settings.weight_keyword, settings.weight_anchor))
         qvecs = embed_texts(embedder, [q.text for q in questions], "query", cache=cache,
                             progress=(lambda d, t: progress("embedding questions", d, t)) if progress else None)
         results, times = [], []

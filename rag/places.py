@@ -22,8 +22,10 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 @lru_cache(maxsize=1)
 def _names() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
-    """(word sequence -> country code, CJK name -> country code)."""
+    """(word sequence -> country code, CJK name in Simplified script -> country code, longest first)."""
     from babel import Locale
+
+    from .language import to_script
 
     words: dict[tuple[str, ...], str] = {}
     cjk: dict[str, str] = {}
@@ -36,10 +38,10 @@ def _names() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
                 part = part.strip(" ,")
                 if _CJK.search(part):
                     if len(part) >= 2:
-                        cjk[part] = code
+                        cjk[to_script(part, "zh-Hans")] = code
                 elif len("".join(toks := tuple(_WORD.findall(part)))) >= 3:  # no two-letter "Ý"
                     words[toks] = code
-    return words, cjk
+    return words, dict(sorted(cjk.items(), key=lambda kv: -len(kv[0])))
 
 
 def named(text: str) -> set[str]:
@@ -47,7 +49,15 @@ def named(text: str) -> set[str]:
     words, cjk = _names()
     text = unicodedata.normalize("NFC", text)
     toks = _WORD.findall(text)
-    found = {code for name, code in cjk.items() if name in text}
+    found = set()
+    if _CJK.search(text):
+        from .language import to_script
+
+        han = to_script(text, "zh-Hans")  # 印度尼西亞 is 印度尼西亚
+        for name, code in cjk.items():  # longest first, each match blanked: 印度尼西亚 holds no 印度
+            if name in han:
+                found.add(code)
+                han = han.replace(name, "\x00")
     for n in {len(k) for k in words}:
         found.update(words[w] for i in range(len(toks) - n + 1) if (w := tuple(toks[i : i + n])) in words)
     return found

@@ -8,11 +8,13 @@
   takes in its best sentence, because one sentence holds the answer and a whole chunk dilutes it.
 - `keyword`: multilingual BM25 (`keywords.py`), added with a small weight: it sharpens
   same-language matches without crowding out passages in other languages.
+- `anchor`: the countries and dates the question names (`anchors.py`), read alike in every
+  language; a candidate holding them ranks higher (rarer anchors weigh more), its score unchanged.
 
 The final score is a weighted sum (weights in settings, chosen on the xquad-piaf benchmark, see
 docs/retrieval.md): `w_chunk * chunk cosine + w_sentence * best sentence cosine + w_keyword * BM25
-/ best BM25`. Every candidate gets all its terms: a chunk found only by keywords or sentences has
-its cosine read from the store. `ask`, `search` and `rag eval` all go through `Retriever.search`.
+/ best BM25`; candidates are ranked by that plus `w_anchor * anchor bonus`. Every candidate gets
+all its terms: a chunk found only by keywords or sentences has its cosine read from the store. `ask`, `search` and `rag eval` all go through `Retriever.search`.
 """
 from __future__ import annotations
 
@@ -21,10 +23,11 @@ from typing import Sequence
 
 from store import Hit, VectorStore
 
+from . import anchors
 from .errors import ConfigError
 from .types import Passage
 
-STAGES = ("dense", "center", "sentence", "keyword")
+STAGES = ("dense", "center", "sentence", "keyword", "anchor")
 
 
 def parse_stages(value: str) -> tuple[str, ...]:
@@ -65,6 +68,7 @@ class Weights:
     chunk: float = 0.25
     sentence: float = 0.75
     keyword: float = 0.03
+    anchor: float = 0.0
 
 
 @dataclass
@@ -120,7 +124,8 @@ class Retriever:
     def _rank(self, query: str, k: int, language: str, qv: list[float]) -> list[Passage]:
         use_sentences = "sentence" in self.stages and self.sentences is not None
         use_keywords = "keyword" in self.stages and self.keywords is not None
-        if not use_sentences and not use_keywords:
+        use_anchors = "anchor" in self.stages and self.weights.anchor > 0
+        if not use_sentences and not use_keywords and not use_anchors:
             return [to_passage(h) for h in self.store.query(qv, k)]
 
         n = max(k, self.candidates)
@@ -144,6 +149,8 @@ class Retriever:
         missing = [i for i in ids if i not in chunk_hits]
         chunk_hits.update({h.id: h for h in self.store.get(missing, embedding=qv)})
         w = self.weights
+        asked = anchors.of_question(query) if use_anchors else frozenset()
+        bonus = anchors.bonuses(asked, {i: h.text for i, h in chunk_hits.items() if i in ids}) if asked else {}
         scored = []
         for i in ids:
             hit = chunk_hits.get(i)
@@ -154,6 +161,9 @@ class Retriever:
             else:
                 s = hit.score
             s += w.keyword * keyword.get(i, 0.0)
-            scored.append((s, i))
-        scored.sort(key=lambda t: (-t[0], t[1]))
-        return [to_passage(chunk_hits[i], s) for s, i in scored[:k]]
+            # Anchors reorder candidates but leave their score, which `min_score` reads: a question
+            # naming a country is not more answerable because some passage names it too.
+            rank = s + w.anchor * bonus.get(i, 0.0)
+            scored.append((rank, s, i))
+        scored.sort(key=lambda t: (-t[0], t[2]))
+        return [to_passage(chunk_hits[i], s) for _r, s, i in scored[:k]]

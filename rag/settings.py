@@ -95,10 +95,11 @@ class Settings(BaseSettings):
     chunk_max: int = Field(default=900, ge=100, description="Hard upper bound of a chunk, weighted characters.")
     top_k: int = Field(default=5, ge=1, le=100, description="Passages retrieved for a question.")
     retrieval: str = Field(
-        default="dense,center,sentence,keyword",
+        default="dense,center,sentence,keyword,anchor",
         description="Retrieval stages, comma-separated: `dense` (required), `center` (language "
         "centering, for cross-lingual recall), `sentence` (score chunks by their best sentence too), "
-        "`keyword` (multilingual BM25). See docs/retrieval.md for what each adds.",
+        "`keyword` (multilingual BM25), `anchor` (rank up passages holding the countries and dates the "
+        "question names). See docs/retrieval.md for what each adds.",
     )
     candidates: int = Field(default=30, ge=1, le=1000, description="Candidates taken from each index before scoring.")
     weight_sentence: float = Field(
@@ -107,6 +108,11 @@ class Settings(BaseSettings):
     )
     weight_keyword: float = Field(
         default=0.03, ge=0.0, le=1.0, description="With `keyword`: weight of the BM25 score (divided by the best)."
+    )
+    weight_anchor: float = Field(
+        default=0.1, ge=0.0, le=1.0,
+        description="With `anchor`: rank bonus for holding the countries and dates the question names "
+        "(share of them held); the passage's score is left as it is.",
     )
     context_k: int = Field(
         default=2, ge=1, le=20,

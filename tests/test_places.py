@@ -15,6 +15,9 @@ from rag.types import Passage
     ("泰國在2021年逮捕了多少名詐騙嫌疑人？", {"TH"}),
     ("Trung Quốc cùng Campuchia, Lào, Myanmar, Thái Lan và Việt Nam", {"CN", "KH", "LA", "MM", "TH", "VN"}),
     ("the Burma border", {"MM"}),  # CLDR's "Myanmar (Burma)": both forms
+    # Traditional text against CLDR's Simplified name, and the longest name wins: no India in it.
+    ("盤踞在印度尼西亞巴淡島的窩點", {"ID"}),
+    ("印度和印尼", {"IN", "ID"}),
     # Whole words only, and no demonyms or short forms in the strict reading of questions and answers.
     ("a machine in Chinese police hands", set()),
     ("ý kiến của người dân", set()),

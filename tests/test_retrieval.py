@@ -18,7 +18,7 @@ def test_parse_stages(value, stages):
 
 
 @pytest.mark.parametrize("value,message", [
-    ("dense,magic", "unknown retrieval stage(s) 'magic'; known: dense, center, sentence, keyword"),
+    ("dense,magic", "unknown retrieval stage(s) 'magic'; known: dense, center, sentence, keyword, anchor"),
     ("keyword", "retrieval stages must include 'dense'"),
 ])
 def test_bad_stages(value, message):
@@ -50,6 +50,24 @@ def test_scores_are_cosine_plus_weighted_keyword_even_for_keyword_only_hits(seed
     for p in passages:
         [hit] = a.store.get([p.id], embedding=v)
         assert p.score == pytest.approx(hit.score + 1.0 * bm25.get(p.id, 0.0) / top, abs=1e-6)
+
+
+def test_anchors_reorder_candidates_but_leave_their_scores(seeds_copy):
+    from rag.anchors import of_passage, of_question
+
+    q = "How many suspects were arrested in Indonesia, and what happened on September 6?"
+    a = Assistant(load_settings(retrieval="dense,anchor", weight_anchor=1.0, candidates=60, top_k=5))
+    a.ingest([seeds_copy])
+    passages = a.search(q, k=5)
+    asked = of_question(q)
+    assert asked == {"ID", "09-06"}
+    # The one passage saying both (in Traditional Chinese: 印度尼西亞, 9月6日) comes first...
+    assert asked <= of_passage(passages[0].text) and "9月6日" in passages[0].text
+    # ...with its own cosine as its score: min_score still reads similarity, not the bonus.
+    v = a.embedder.get_query_embedding(q)
+    for p in passages:
+        [hit] = a.store.get([p.id], embedding=v)
+        assert p.score == pytest.approx(hit.score, abs=1e-6)
 
 
 def test_settings_reject_unknown_stage(monkeypatch):
