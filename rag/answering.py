@@ -235,6 +235,15 @@ def attribute_by_meaning(text: str, excerpts: Sequence[Excerpt], similarity: Sim
     return "".join(out), tuple(dict.fromkeys(added))
 
 
+def _no_new_words(question: str, answer: str, language: str) -> bool:
+    """True when every keyword of `answer` (the keyword index's tokens: stop words dropped, numbers
+    normalised, Chinese segmented) is one of the question's."""
+    from .tokenize import tokens
+
+    mine = set(tokens(answer, language))
+    return bool(mine) and mine <= set(tokens(question, language))
+
+
 def _best_span(claim: str, excerpt: Excerpt) -> Span:
     """The shown sentence of `excerpt` that best supports `claim`: its numbers, then shared words."""
     from .citations import _bigrams
@@ -288,12 +297,14 @@ def finish(
     if not cited:
         return refusal(question, language, retrieved, (*notices, message("uncited", language)), standalone)
     asked = _bigrams(question)
-    said = _bigrams(_MARKERS_IN.sub("", text))
-    if asked and (not said - asked and not _YES_NO.search(question)
+    bare = _MARKERS_IN.sub("", text)
+    said = _bigrams(bare)
+    if asked and (not _YES_NO.search(question) and (not said - asked or _no_new_words(question, bare, language))
                   or text.rstrip(" .[]0123456789").endswith(("?", "？")) and len(asked & said) / len(asked) >= 0.6):
         # The model restated the question instead of answering it (seen with the 1.5B local model):
-        # a question mark, or not one word pair the question lacks (unless the question asks yes or
-        # no, where restating it as a statement is the answer).
+        # a question mark, or not one word pair nor one keyword the question lacks ("The UN
+        # resolution endorsed the IPCC [2]."), unless the question asks yes or no, where restating
+        # it as a statement is the answer.
         return refusal(question, language, retrieved, (*notices, message("echo", language)), standalone)
     # The reader's script and number conventions: "2.141" copied from Vietnamese reads 2141 in Chinese.
     text = localize(to_script(text, language), language, texts)

@@ -108,6 +108,9 @@ FR_EXCERPTS = [excerpt("p3", "c.txt", "fr", FR, "s3")]
         ("Combien de suspects ont été rapatriés d'autres pays ?",
          "Combien de suspects ont été rapatriés d'autres pays [1].", "echo"),
         ("苏茂利说，从其他国家遣返了多少名嫌疑人？", "从其他国家遣返了多少名嫌疑人[1]。", "echo"),
+        # ...or reworded without one keyword the question lacks ("The UN resolution endorsed the IPCC").
+        ("Quels suspects ont été rapatriés d'autres pays ?", "Les suspects ont été rapatriés d'autres pays [1].",
+         "echo"),
         # The question's words around the answer: an answer.
         ("Combien de suspects ont été rapatriés d'autres pays ?",
          "Près de 1 000 suspects ont été rapatriés d'autres pays [1].", None),
