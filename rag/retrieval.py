@@ -14,7 +14,8 @@
 The final score is a weighted sum (weights in settings, chosen on the xquad-piaf benchmark, see
 docs/retrieval.md): `w_chunk * chunk cosine + w_sentence * best sentence cosine + w_keyword * BM25
 / best BM25`; candidates are ranked by that plus `w_anchor * anchor bonus`. Every candidate gets
-all its terms: a chunk found only by keywords or sentences has its cosine read from the store. `ask`, `search` and `rag eval` all go through `Retriever.search`.
+all its terms: a chunk found only by keywords or sentences has its cosine read from the store.
+`ask`, `search` and `rag eval` all go through `Retriever.search`.
 """
 from __future__ import annotations
 
