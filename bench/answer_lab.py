@@ -108,7 +108,7 @@ def post(args) -> None:
             continue
         context = list(excerpts) if excerpts else [answering.Excerpt(p) for p in passages[: settings.context_k]]
         for t in thresholds:
-            if r["raw"] is None or (passages and passages[0].score < args.min_score):
+            if r["raw"] is None or (passages and max(p.score for p in passages) < args.min_score):
                 # refused before the model was asked (no passage scored high enough)
                 records[t].append(_record(case, answering.refusal(question, language, passages), passages,
                                            settings.context_k))

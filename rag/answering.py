@@ -180,8 +180,9 @@ def stream_answer(
     if not passages:
         yield Final(refusal(question, language, (), (*notices, message("empty_index", language)), standalone))
         return
-    if passages[0].score < settings.min_score:
-        # Nothing close enough: refusing here is honest and saves a model call.
+    if max(p.score for p in passages) < settings.min_score:
+        # Nothing close enough: refusing here is honest and saves a model call. (The best score,
+        # not the first passage's: anchors may rank a less similar passage first.)
         yield Final(refusal(question, language, passages, notices, standalone))
         return
     context = list(excerpts) if excerpts else [Excerpt(p) for p in passages[: settings.context_k]]

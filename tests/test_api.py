@@ -43,6 +43,24 @@ def test_weak_retrieval_refuses_without_calling_the_model(make):
     assert answer.related  # shown as possibly related, never as citations
 
 
+def test_the_refusal_floor_reads_the_best_score_not_the_first_passage():
+    # Anchors may rank a less similar passage first: the model is still asked when another one
+    # reaches the floor, and only when none does is it refused unasked.
+    from rag.answering import stream_answer
+    from rag.types import Passage
+
+    def p(i, score):
+        return Passage(id=f"c{i}", document="d.txt", language="en", text="Cambodia arrested 2,141 suspects.",
+                       start=0, end=33, score=score)
+
+    for scores, asked in (((0.25, 0.40), True), ((0.25, 0.30), False)):
+        llm = ScriptedLLM(["Cambodia arrested 2,141 suspects [1]."])
+        events = list(stream_answer("How many suspects did Cambodia arrest?", "en", [p(1, scores[0]), p(2, scores[1])],
+                                    llm=llm, settings=load_settings(min_score=0.32)))
+        assert (llm.prompts != []) == asked
+        assert events[-1].answer.refused != asked
+
+
 def test_uncited_answer_is_not_shown(make):
     assistant, _ = make(["Cambodia arrested many people."])
     answer = assistant.ask("How many suspects did Cambodia arrest?")
