@@ -151,7 +151,7 @@ class Retriever:
         chunk_hits.update({h.id: h for h in self.store.get(missing, embedding=qv)})
         w = self.weights
         asked = anchors.of_question(query) if use_anchors else frozenset()
-        bonus = anchors.bonuses(asked, {i: h.text for i, h in chunk_hits.items() if i in ids}) if asked else {}
+        bonus = anchors.bonuses(asked, {i: h.text for i, h in chunk_hits.items()}) if asked else {}
         scored = []
         for i in ids:
             hit = chunk_hits.get(i)
