@@ -236,12 +236,27 @@ def attribute_by_meaning(text: str, excerpts: Sequence[Excerpt], similarity: Sim
     return "".join(out), tuple(dict.fromkeys(added))
 
 
-def _no_new_words(question: str, answer: str, language: str) -> bool:
-    """True when every keyword of `answer` (the keyword index's tokens: stop words dropped, numbers
-    normalised, Chinese segmented) is one of the question's."""
+def _restates(question: str, text: str, language: str) -> bool:
+    """True when the model restated the question instead of answering it (seen with the 1.5B local
+    model): ending with a question mark, or adding not one word pair nor one keyword the question
+    lacks ("The UN resolution endorsed the IPCC [2]."). A yes-or-no question is exempt from the
+    second test: restating it as a statement is the answer."""
+    from .citations import _MARKERS_IN, _bigrams
     from .tokenize import tokens
 
-    mine = set(tokens(answer, language))
+    asked = _bigrams(question)
+    if not asked:
+        return False
+    bare = _MARKERS_IN.sub("", text)
+    said = _bigrams(bare)
+    if text.rstrip(" .[]0123456789").endswith(("?", "？")) and len(asked & said) / len(asked) >= 0.6:
+        return True
+    if _YES_NO.search(question):
+        return False
+    if not said - asked:
+        return True
+    # keywords: the keyword index's tokens (stop words dropped, stems, numbers, Chinese words)
+    mine = set(tokens(bare, language))
     return bool(mine) and mine <= set(tokens(question, language))
 
 
@@ -275,7 +290,7 @@ def finish(
     similarity: Similarity | None = None,
     min_similarity: float = 1.0,
 ) -> Answer:
-    from .citations import _MARKERS_IN, _bigrams, claims
+    from .citations import claims
     from .language import to_script
     from .numbers import localize, unsupported_numbers
     from .places import unsupported as unsupported_places
@@ -297,15 +312,7 @@ def finish(
         text, cited, _ = verify(text, texts)
     if not cited:
         return refusal(question, language, retrieved, (*notices, message("uncited", language)), standalone)
-    asked = _bigrams(question)
-    bare = _MARKERS_IN.sub("", text)
-    said = _bigrams(bare)
-    if asked and (not _YES_NO.search(question) and (not said - asked or _no_new_words(question, bare, language))
-                  or text.rstrip(" .[]0123456789").endswith(("?", "？")) and len(asked & said) / len(asked) >= 0.6):
-        # The model restated the question instead of answering it (seen with the 1.5B local model):
-        # a question mark, or not one word pair nor one keyword the question lacks ("The UN
-        # resolution endorsed the IPCC [2]."), unless the question asks yes or no, where restating
-        # it as a statement is the answer.
+    if _restates(question, text, language):
         return refusal(question, language, retrieved, (*notices, message("echo", language)), standalone)
     # The reader's script and number conventions: "2.141" copied from Vietnamese reads 2141 in Chinese.
     text = localize(to_script(text, language), language, texts)
