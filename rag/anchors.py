@@ -5,8 +5,9 @@ Cross-lingual retrieval leans on meaning, and the small embedder blurs specifics
 arrests above the Chinese one that says 印度尼西亞 and 88名. Anchors are language-free keys read
 from a question and from a passage: a country code (CLDR names in five locales, through
 `rag.places`) and a date ("September 6", "6 septembre", "ngày 6/9", "9月6日" are all `09-06`; a
-month alone, "novembre" or "11月", is `11`; a year, "2019" or "2019年", is `Y2019`). The retriever ranks a candidate higher for each of the
-question's anchors it holds (docs/retrieval.md).
+month alone, "novembre" or "11月", is `11`; a year, "2019" or "2019年", is `Y2019`). The retriever
+ranks a candidate higher for each of the question's anchors it holds, the rarer ones among the
+candidates weighing more (docs/retrieval.md).
 """
 from __future__ import annotations
 

@@ -112,7 +112,8 @@ class Settings(BaseSettings):
     weight_anchor: float = Field(
         default=0.1, ge=0.0, le=1.0,
         description="With `anchor`: rank bonus for holding the countries and dates the question names "
-        "(share of them held); the passage's score is left as it is.",
+        "(share of them held, rarer ones among the candidates weighing more); the passage's score is left "
+        "as it is.",
     )
     context_k: int = Field(
         default=2, ge=1, le=20,
