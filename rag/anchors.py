@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 _MONTHS = {
@@ -121,6 +122,19 @@ def of_passage(text: str) -> frozenset[str]:
 
     days = dates(text)
     return frozenset({*mentioned([text]), *days, *(d[:2] for d in days)})
+
+
+def framing_numbers(question: str, sources: Sequence[str]) -> frozenset[float]:
+    """The numbers of the question's own dates that some source speaks of, in any language: asked
+    "截至2022年11月...?", an answer that repeats "2022年11月" is framed by the question, not sourced,
+    and a French source saying "en 2022" and "en novembre" grounds it. A date no source speaks of
+    ("Thailand's arrests in 2021") is left to the number check: it is the usual mark of an
+    unanswerable question."""
+    asked = dates(question)
+    if not asked:
+        return frozenset()
+    held = asked & frozenset().union(*map(of_passage, sources))
+    return frozenset(float(n) for key in held for n in key.lstrip("Y").split("-"))
 
 
 def bonuses(question: frozenset[str], candidates: dict[str, str]) -> dict[str, float]:

@@ -227,8 +227,11 @@ def attribute_by_meaning(text: str, excerpts: Sequence[Excerpt], similarity: Sim
             out.append(sentence)
             continue
         scores = similarity(body, list(shown))
-        best = max(scores, key=scores.__getitem__, default=None)
-        if best is None or scores[best] < threshold or not all_found(body, shown[best][1].text):
+        # The closest sentence that holds the answer's numbers: a same-language sentence without
+        # them often scores above the translated source that has them.
+        holding = [i for i in scores if all_found(body, shown[i][1].text)]
+        best = max(holding, key=scores.__getitem__, default=None)
+        if best is None or scores[best] < threshold:
             out.append(sentence)
             continue
         out.append(add_marker(sentence, shown[best][0]))
@@ -290,6 +293,7 @@ def finish(
     similarity: Similarity | None = None,
     min_similarity: float = 1.0,
 ) -> Answer:
+    from .anchors import framing_numbers
     from .citations import claims
     from .language import to_script
     from .numbers import localize, unsupported_numbers
@@ -322,13 +326,16 @@ def finish(
             claims_by_n.setdefault(n, []).append(claim)
     citations = []
     flags = []
+    # The question's own dates, repeated in the answer, are grounded by any shown source speaking of
+    # them ("截至2022年11月" against "en 2022" and "en novembre"): the cited sentence need not.
+    framing = framing_numbers(question, texts)
     for n in cited:
         ex = excerpts[n - 1]
         claim = " ".join(claims_by_n.get(n, []))
         span = _best_span(claim, ex)
-        # Numbers the question gave count too: "in 2021" with no source saying 2021 is, measured on
-        # the seed questions, the mark of an unanswerable question, not a mere restatement.
-        missing = tuple(unsupported_numbers(claim, [t.text for t in ex.shown])) if claim else ()
+        # Other numbers the question gave count too: "in 2021" with no source saying 2021 is, measured
+        # on the seed questions, the mark of an unanswerable question, not a mere restatement.
+        missing = tuple(unsupported_numbers(claim, [t.text for t in ex.shown], framing)) if claim else ()
         if missing:
             flags.append("ungrounded_number")
         p = ex.passage

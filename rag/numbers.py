@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -45,9 +45,60 @@ def numbers_in(text: str) -> list[set[str]]:
 
 
 def all_found(claim: str, source: str) -> bool:
-    """True when every number of `claim` has a reading that also occurs in `source`."""
+    """True when every number of `claim` has a reading that also occurs in `source` (in digits, or
+    as a small number spelled out: see `spelled`)."""
     have: set[str] = set().union(*numbers_in(source)) if source else set()
+    if source:
+        have |= {str(int(v)) for v in spelled(source)}
     return all(r & have for r in numbers_in(claim))
+
+
+# --- small numbers spelled out ------------------------------------------------------------------
+#
+# Sources write small counts in words ("neuf pays", "chín quốc gia", "九个国家", "two-man crew")
+# where an answer in another language writes digits. These are read only on the source side, to
+# ground an answer's "9": a claim's own words are not taken for numbers, so "one of the" or "un
+# accord" in an answer is never checked as a 1. Vietnamese "năm" (five, and year) is left out: it
+# is "year" in nearly every Vietnamese source and would ground any 5.
+_WORD_VALUES = {
+    **dict(zip("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+               "fifteen sixteen seventeen eighteen nineteen twenty".split(), range(21))),
+    **dict(zip("thirty forty fifty sixty seventy eighty ninety".split(), range(30, 100, 10))),
+    **dict(zip("zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze "
+               "seize".split(), range(17))),
+    "une": 1, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
+    **dict(zip("một hai ba bốn _ sáu bảy tám chín mười".split(), range(1, 11))),
+}
+_WORD = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_VALUES), key=len, reverse=True)) + r")\b", re.I)
+_ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+             "八": 8, "九": 9}
+_ZH_NUMERAL = re.compile("[零〇一二两兩三四五六七八九十百千]+")
+
+
+def _zh_numeral(run: str) -> int | None:
+    """"九" 9, "十二" 12, "二十" 20, "三百零五" 305; None for what is not a numeral ("百百")."""
+    total, digit = 0, None
+    for ch in run:
+        if ch in _ZH_DIGIT:
+            if digit is not None and digit != 0:
+                return None  # "一二": not one number
+            digit = _ZH_DIGIT[ch]
+        else:
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (1 if digit is None else digit) * unit
+            digit = None
+    return total + (digit or 0)
+
+
+def spelled(text: str) -> set[float]:
+    """The values of the small numbers written in words in `text` (en/fr/vi words, Chinese numerals)."""
+    text = unicodedata.normalize("NFC", text)
+    out = {float(_WORD_VALUES[m.group(1).lower()]) for m in _WORD.finditer(text)}
+    for m in _ZH_NUMERAL.finditer(text):
+        value = _zh_numeral(m.group(0))
+        if value is not None:
+            out.add(float(value))
+    return out
 
 
 # --- quantities: numbers with their scale words, compared across languages -------------------------
@@ -257,11 +308,13 @@ def _mask_citations(text: str) -> str:
     return _CITATION.sub(lambda m: "\x00" * len(m.group()), text)
 
 
-def unsupported_numbers(claim: str, sources: Sequence[str]) -> list[str]:
-    """The raw quantities of `claim` (citation markers aside) none of whose values is in any source."""
+def unsupported_numbers(claim: str, sources: Sequence[str], grounded: Iterable[float] = ()) -> list[str]:
+    """The raw quantities of `claim` (citation markers aside) none of whose values is in any source
+    (in digits or spelled out) or among `grounded` (values known to be sourced otherwise)."""
     if isinstance(sources, str):
         sources = (sources,)
-    have = _Values(v for s in sources for q in quantities(s) for v in q.values)
+    have = _Values([*(v for s in sources for q in quantities(s) for v in q.values),
+                    *(v for s in sources for v in spelled(s)), *grounded])
     masked = _mask_citations(claim)
     return [claim[q.start:q.end] for q in quantities(masked) if not any(have.has(v) for v in q.values)]
 

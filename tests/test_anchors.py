@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rag.anchors import bonuses, dates, of_passage, of_question
+from rag.anchors import bonuses, dates, framing_numbers, of_passage, of_question
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -64,3 +64,17 @@ def test_bonuses_weigh_rare_anchors_more():
 ])
 def test_no_bonus(question, candidates):
     assert bonuses(of_question(question), candidates) == {}
+
+
+@pytest.mark.parametrize("question, sources, expected", [
+    # The question's year and month, each spoken of by some source (a month as a word, a day's month).
+    ("截至2022年11月，中国公安机关破获了多少起案件？", ["391 000 cas en 2022", "En novembre, 391.000 cas"], {2022, 11}),
+    ("截至2022年11月，中国公安机关破获了多少起案件？", ["391 000 cas en 2022", "le 14 novembre"], {2022, 11}),
+    # A year no source speaks of stays ungrounded: the mark of an unanswerable question.
+    ("How many suspects did Thailand arrest in 2021?", ["391 000 cas en 2022"], set()),
+    ("Who handed over suspects on September 6?", ["9月6日，缅甸移交1207名嫌疑人"], {9, 6}),
+    ("Who handed over suspects on September 6?", ["le 5 septembre"], set()),
+    ("How many suspects?", ["en 2022"], set()),
+])
+def test_framing_numbers(question, sources, expected):
+    assert framing_numbers(question, sources) == {float(n) for n in expected}

@@ -45,6 +45,10 @@ def table(scores: dict[str, dict[str, float]]):
         ("欧盟委员会对发起立法具有垄断权。", {"欧盟": {"s1": 0.4}}, "欧盟委员会对发起立法具有垄断权。", ()),
         # Close in meaning, but its number is not in that sentence: left uncited.
         ("柬埔寨逮捕了3000名嫌疑人。", {"柬埔寨": {"s2": 0.9}}, "柬埔寨逮捕了3000名嫌疑人。", ()),
+        # The closest sentence lacks the number, the next one holds it (and is close enough): that one.
+        ("柬埔寨逮捕了2141名嫌疑人。", {"柬埔寨": {"s1": 0.9, "s2": 0.6}}, "柬埔寨逮捕了2141名嫌疑人[2]。", (2,)),
+        # ...but not when the one holding it is not close enough.
+        ("柬埔寨逮捕了2141名嫌疑人。", {"柬埔寨": {"s1": 0.9, "s2": 0.4}}, "柬埔寨逮捕了2141名嫌疑人。", ()),
         # Two sentences, each to its own source; a sentence that already cites is left alone.
         ("The Commission initiates laws. Cambodia arrested 2,141 suspects [2].",
          {"Commission": {"s1": 0.9}}, "The Commission initiates laws [1]. Cambodia arrested 2,141 suspects [2].", (1,)),
@@ -132,3 +136,23 @@ def test_checks_say_what_was_wrong(question, reply, problem):
     answer = finish(question, lang, reply, FR_EXCERPTS, [FR_EXCERPTS[0].passage])
     assert answer.refused == (problem is not None or reply == "NO_ANSWER")
     assert answer.notices == ((message(problem, lang),) if problem else ())
+
+
+FR_2022 = excerpt("p3", "c.txt", "fr", "Les organes chinois ont résolu 391 000 cas de fraude en 2022.", "s3")
+FR_NOV = excerpt("p4", "c.txt", "fr", "En novembre, les organes chinois avaient résolu 391.000 cas.", "s4")
+
+
+@pytest.mark.parametrize("question, shown, refused", [
+    # The question's "2022年11月" repeated in the answer: 2022 is in the cited sentence, November in
+    # the other one shown; the answer stands.
+    ("截至2022年11月，中国公安机关破获了多少起案件？", [FR_2022, FR_NOV], False),
+    # No shown source speaks of November: "11" is a number no source holds.
+    ("截至2022年11月，中国公安机关破获了多少起案件？", [FR_2022], True),
+    # The same answer to a question that did not name the date: the date is the model's own.
+    ("中国公安机关破获了多少起案件？", [FR_2022, FR_NOV], True),
+])
+def test_the_questions_own_dates_are_grounded_by_any_shown_source(question, shown, refused):
+    answer = finish(question, "zh-Hans", "截至2022年11月，中国公安机关破获了391000起案件[1]。", shown,
+                    [e.passage for e in shown])
+    assert answer.refused is refused
+    assert answer.flags == (("ungrounded_number",) if refused else ())

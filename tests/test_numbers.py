@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rag.numbers import Quantity, all_found, localize, numbers_in, quantities, readings, unsupported_numbers
+from rag.numbers import Quantity, all_found, localize, numbers_in, quantities, readings, spelled, unsupported_numbers
 
 
 @pytest.mark.parametrize("token,expected", [
@@ -125,6 +125,40 @@ def test_quantities_positions():
 ])
 def test_unsupported_numbers(claim, sources, expected):
     assert unsupported_numbers(claim, sources) == expected
+
+
+# --- small numbers spelled out in a source ---------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("neuf pays", {9}),
+    ("Rừng bao gồm lãnh thổ của chín quốc gia", {9}),
+    ("亚马逊雨林横跨九个国家", {9}),
+    ("a two-man crew", {2}),
+    ("Twenty nations", {20}),
+    ("二十名嫌疑人", {20}),
+    ("三百零五人", {305}),
+    ("十二", {12}),
+    ("năm 2019", set()),  # "năm" is also "year": not read as five
+    ("no number here", set()),
+    ("attentionnone", set()),  # inside a word: not "one"
+])
+def test_spelled(text, expected):
+    assert spelled(text) == {float(v) for v in expected}
+
+
+@pytest.mark.parametrize("claim,sources,expected", [
+    ("Il y a 9 nations [1].", ["Rừng bao gồm lãnh thổ của chín quốc gia."], []),
+    ("There are 9 nations.", ["九个国家"], []),
+    ("There are 10 nations.", ["chín quốc gia"], ["10"]),
+    ("nine nations", ["10 nations"], []),  # the claim's own words are not numbers to check
+])
+def test_unsupported_numbers_reads_words_in_sources(claim, sources, expected):
+    assert unsupported_numbers(claim, sources) == expected
+
+
+def test_all_found_reads_words_in_the_source():
+    assert all_found("9 nations", "chín quốc gia")
+    assert not all_found("8 nations", "chín quốc gia")
 
 
 # --- localize --------------------------------------------------------------------------------------
