@@ -56,10 +56,10 @@ def all_found(claim: str, source: str) -> bool:
 # --- small numbers spelled out ------------------------------------------------------------------
 #
 # Sources write small counts in words ("neuf pays", "chín quốc gia", "九个国家", "two-man crew")
-# where an answer in another language writes digits. These are read only on the source side, to
-# ground an answer's "9": a claim's own words are not taken for numbers, so "one of the" or "un
-# accord" in an answer is never checked as a 1. Vietnamese "năm" (five, and year) is left out: it
-# is "year" in nearly every Vietnamese source and would ground any 5.
+# where an answer in another language writes digits. These are read on the source side, to ground
+# an answer's "9"; a claim's own words are not checked, so "one of the" or "un accord" in an answer
+# is never a 1 (Chinese numerals that count something are: see _ZH_COUNTED). Vietnamese "năm"
+# (five, and year) is left out: it is "year" in nearly every Vietnamese source and would ground any 5.
 _WORD_VALUES = {
     **dict(zip("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
                "fifteen sixteen seventeen eighteen nineteen twenty".split(), range(21))),
@@ -88,6 +88,20 @@ def _zh_numeral(run: str) -> int | None:
             total += (1 if digit is None else digit) * unit
             digit = None
     return total + (digit or 0)
+
+
+# In a claim, a Chinese numeral is read only where it counts something ("十年徒刑", "三名嫌疑人"):
+# "一" (also "a", "the same") and numerals before 万/亿 (read with their scale elsewhere) are not.
+_ZH_COUNTED = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[年个個名位人次起家项項种種天岁歲倍件条條])")
+
+
+def _counted_zh(text: str) -> list[tuple[re.Match, float]]:
+    out = []
+    for m in _ZH_COUNTED.finditer(text):
+        value = _zh_numeral(m.group(1))
+        if value is not None and value >= 2:
+            out.append((m, float(value)))
+    return out
 
 
 def spelled(text: str) -> set[float]:
@@ -316,7 +330,9 @@ def unsupported_numbers(claim: str, sources: Sequence[str], grounded: Iterable[f
     have = _Values([*(v for s in sources for q in quantities(s) for v in q.values),
                     *(v for s in sources for v in spelled(s)), *grounded])
     masked = _mask_citations(claim)
-    return [claim[q.start:q.end] for q in quantities(masked) if not any(have.has(v) for v in q.values)]
+    found = [(q.start, claim[q.start:q.end], q.values) for q in quantities(masked)]
+    found += [(m.start(), m.group(0), {v}) for m, v in _counted_zh(masked)]
+    return [raw for _, raw, values in sorted(found) if not any(have.has(v) for v in values)]
 
 
 # --- localize: digit groupings a reader of the answer's language reads right -------------------------

@@ -151,8 +151,14 @@ def test_spelled(text, expected):
     ("There are 9 nations.", ["九个国家"], []),
     ("There are 10 nations.", ["chín quốc gia"], ["10"]),
     ("nine nations", ["10 nations"], []),  # the claim's own words are not numbers to check
+    # ...except Chinese numerals counting something: "十年" is ten years
+    ("最高可判處十年徒刑[1]。", ["jusqu'à 7 ans de prison"], ["十"]),
+    ("最高可判處十年徒刑[1]。", ["up to 10 years in prison"], []),
+    ("逮捕了三名嫌疑人，2141人被遣返", ["2.141 nghi phạm"], ["三"]),
+    ("一个城市", ["Kunming"], []),  # "一个" is "a"
+    ("三万名嫌疑人", ["30,000 suspects"], []),  # read with its scale, not as 3
 ])
-def test_unsupported_numbers_reads_words_in_sources(claim, sources, expected):
+def test_unsupported_numbers_reads_spelled_numbers(claim, sources, expected):
     assert unsupported_numbers(claim, sources) == expected
 
 
