@@ -76,8 +76,9 @@ _ZH_NUMERAL = re.compile("[零〇一二两兩三四五六七八九十百千]+")
 
 
 def _zh_numeral(run: str) -> int | None:
-    """"九" 9, "十二" 12, "二十" 20, "三百零五" 305; None for what is not a numeral ("百百")."""
-    total, digit = 0, None
+    """"九" 9, "十二" 12, "二十" 20, "三百零五" 305; None for what is not one numeral ("一二",
+    "百百", "十百")."""
+    total, digit, last_unit = 0, None, 10_000
     for ch in run:
         if ch in _ZH_DIGIT:
             if digit is not None and digit != 0:
@@ -85,14 +86,18 @@ def _zh_numeral(run: str) -> int | None:
             digit = _ZH_DIGIT[ch]
         else:
             unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            if unit >= last_unit:
+                return None  # units only go down: "百百", "十百"
             total += (1 if digit is None else digit) * unit
-            digit = None
+            digit, last_unit = None, unit
     return total + (digit or 0)
 
 
 # In a claim, a Chinese numeral is read only where it counts something ("十年徒刑", "三名嫌疑人"):
-# "一" (also "a", "the same") and numerals before 万/亿 (read with their scale elsewhere) are not.
-_ZH_COUNTED = re.compile("([零〇一二两兩三四五六七八九十百千]+)(?=[年个個名位人次起家项項种種天岁歲倍件条條])")
+# "一" (also "a", "the same"), ordinals ("第三名") and numerals before 万/亿 (read with their scale
+# elsewhere) are not.
+_ZH_COUNTED = re.compile("(?<![第零〇一二两兩三四五六七八九十百千])([零〇一二两兩三四五六七八九十百千]+)"
+                         "(?=[年个個名位人次起家项項种種天岁歲倍件条條])")
 
 
 def _counted_zh(text: str) -> list[tuple[re.Match, float]]:
@@ -332,7 +337,8 @@ def unsupported_numbers(claim: str, sources: Sequence[str], grounded: Iterable[f
     masked = _mask_citations(claim)
     found = [(q.start, claim[q.start:q.end], q.values) for q in quantities(masked)]
     found += [(m.start(), m.group(0), {v}) for m, v in _counted_zh(masked)]
-    return [raw for _, raw, values in sorted(found) if not any(have.has(v) for v in values)]
+    found.sort(key=lambda f: f[0])
+    return [raw for _, raw, values in found if not any(have.has(v) for v in values)]
 
 
 # --- localize: digit groupings a reader of the answer's language reads right -------------------------

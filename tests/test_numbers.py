@@ -138,6 +138,7 @@ def test_unsupported_numbers(claim, sources, expected):
     ("二十名嫌疑人", {20}),
     ("三百零五人", {305}),
     ("十二", {12}),
+    ("百百 一二", set()),  # not numerals: units must go down, digits do not follow digits
     ("năm 2019", set()),  # "năm" is also "year": not read as five
     ("no number here", set()),
     ("attentionnone", set()),  # inside a word: not "one"
@@ -156,6 +157,7 @@ def test_spelled(text, expected):
     ("最高可判處十年徒刑[1]。", ["up to 10 years in prison"], []),
     ("逮捕了三名嫌疑人，2141人被遣返", ["2.141 nghi phạm"], ["三"]),
     ("一个城市", ["Kunming"], []),  # "一个" is "a"
+    ("获得第三名", ["won the bronze"], []),  # an ordinal, not a count
     ("三万名嫌疑人", ["30,000 suspects"], []),  # read with its scale, not as 3
 ])
 def test_unsupported_numbers_reads_spelled_numbers(claim, sources, expected):
