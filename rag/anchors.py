@@ -40,7 +40,6 @@ _MONTHS = {
     for m in names.split()
 }
 _MONTH_WORD = "|".join(sorted(map(re.escape, _MONTHS), key=len, reverse=True))
-_ZH_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _ZH_NUM = r"[0-9]{1,2}|[一二三四五六七八九十]{1,3}"
 
 _DATE_PATTERNS = (
@@ -65,13 +64,12 @@ _AMBIGUOUS_ALONE = {"may", "mai", "mar", "jan", "sep", "dec", "oct", "nov", "aug
 
 
 def _number(text: str) -> int:
+    """Digits, or a Chinese numeral ("六" 6, "十二" 12, "三十一" 31); 0 for neither."""
+    from .numbers import zh_numeral
+
     if text.isdigit():
         return int(text)
-    # Chinese numerals up to 31: "十" 10, "十二" 12, "二十" 20, "三十一" 31
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _ZH_DIGITS.get(tens, 1) * 10 + _ZH_DIGITS.get(ones, 0)
-    return _ZH_DIGITS.get(text, 0)
+    return zh_numeral(text) or 0
 
 
 def _month(token: str) -> int:

@@ -5,6 +5,7 @@ a valid English decimal, so every reading is kept: matching asks whether any rea
 
 - readings / numbers_in / all_found: one token's readings as strings (keyword tokens, citations).
 - quantities: numbers with their scale word ("1,82 milliard", "18.2亿", "6 triệu") as float values.
+- spelled / zh_numeral: small numbers written in words ("neuf", "chín", "九"), Chinese numerals.
 - unsupported_numbers: the numbers of a claim that no source holds.
 - localize: an answer's digit groupings rewritten in the convention of its language.
 """
@@ -75,7 +76,7 @@ _ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 
 _ZH_NUMERAL = re.compile("[零〇一二两兩三四五六七八九十百千]+")
 
 
-def _zh_numeral(run: str) -> int | None:
+def zh_numeral(run: str) -> int | None:
     """"九" 9, "十二" 12, "二十" 20, "三百零五" 305; None for what is not one numeral ("一二",
     "百百", "十百")."""
     total, digit, last_unit = 0, None, 10_000
@@ -103,7 +104,7 @@ _ZH_COUNTED = re.compile("(?<![第零〇一二两兩三四五六七八九十百�
 def _counted_zh(text: str) -> list[tuple[re.Match, float]]:
     out = []
     for m in _ZH_COUNTED.finditer(text):
-        value = _zh_numeral(m.group(1))
+        value = zh_numeral(m.group(1))
         if value is not None and value >= 2:
             out.append((m, float(value)))
     return out
@@ -114,7 +115,7 @@ def spelled(text: str) -> set[float]:
     text = unicodedata.normalize("NFC", text)
     out = {float(_WORD_VALUES[m.group(1).lower()]) for m in _WORD.finditer(text)}
     for m in _ZH_NUMERAL.finditer(text):
-        value = _zh_numeral(m.group(0))
+        value = zh_numeral(m.group(0))
         if value is not None:
             out.add(float(value))
     return out
