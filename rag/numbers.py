@@ -73,7 +73,9 @@ _WORD_VALUES = {
 _WORD = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _WORD_VALUES), key=len, reverse=True)) + r")\b", re.I)
 _ZH_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
              "八": 8, "九": 9}
-_ZH_NUMERAL = re.compile("[零〇一二两兩三四五六七八九十百千]+")
+_ZH_UNIT = {"十": 10, "百": 100, "千": 1000}
+_ZH_CHARS = "".join(_ZH_DIGIT) + "".join(_ZH_UNIT)  # what a numeral is written with
+_ZH_NUMERAL = re.compile(f"[{_ZH_CHARS}]+")
 
 
 def zh_numeral(run: str) -> int | None:
@@ -86,7 +88,7 @@ def zh_numeral(run: str) -> int | None:
                 return None  # "一二": not one number
             digit = _ZH_DIGIT[ch]
         else:
-            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            unit = _ZH_UNIT[ch]
             if unit >= last_unit:
                 return None  # units only go down: "百百", "十百"
             total += (1 if digit is None else digit) * unit
@@ -97,8 +99,7 @@ def zh_numeral(run: str) -> int | None:
 # In a claim, a Chinese numeral is read only where it counts something ("十年徒刑", "三名嫌疑人"):
 # "一" (also "a", "the same"), ordinals ("第三名") and numerals before 万/亿 (read with their scale
 # elsewhere) are not.
-_ZH_COUNTED = re.compile("(?<![第零〇一二两兩三四五六七八九十百千])([零〇一二两兩三四五六七八九十百千]+)"
-                         "(?=[年个個名位人次起家项項种種天岁歲倍件条條])")
+_ZH_COUNTED = re.compile(f"(?<![第{_ZH_CHARS}])([{_ZH_CHARS}]+)(?=[年个個名位人次起家项項种種天岁歲倍件条條])")
 
 
 def _counted_zh(text: str) -> list[tuple[re.Match, float]]:
