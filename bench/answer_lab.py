@@ -95,6 +95,7 @@ def _novelty(text: str, question: str) -> float:
 
 def post(args) -> None:
     """Re-run only the checks after generation (`answering.finish`) on saved raw replies."""
+    VARIANTS[args.variant]()  # a variant's own reading of the reply (e.g. 'quote' drops its quote line)
     settings = load_settings()
     raws = {}
     for line in Path(args.raws).read_text().splitlines():
@@ -107,6 +108,8 @@ def post(args) -> None:
         if r is None:
             continue
         context = list(excerpts) if excerpts else [answering.Excerpt(p) for p in passages[: settings.context_k]]
+        if args.reverse:
+            context.reverse()
         for t in thresholds:
             if r["raw"] is None or (passages and max(p.score for p in passages) < args.min_score):
                 # refused before the model was asked (no passage scored high enough)
@@ -229,6 +232,71 @@ def _first():
     answering.finish = finish
 
 
+_QUOTE_LINE = re.compile(r"^\s*(?:quote|trích dẫn|citation|引用|引文)?\s*[:：]?\s*(\[\d+\])\s*[\"“«「『](.*?)[\"”»」』]\s*$",
+                         re.I | re.M)
+_ANSWER_HEAD = re.compile(r"^\s*(?:answer|réponse|trả lời|回答|答案)\s*[:：]\s*", re.I | re.M)
+
+
+def _unquote(raw: str) -> str:
+    """'[2] "12,000 visitors"\\nThe museum ... [2].' -> the answer line alone."""
+    if "NO_ANSWER" in raw.upper():
+        return raw
+    return _ANSWER_HEAD.sub("", _QUOTE_LINE.sub("", raw)).strip()
+
+
+@variant("quote")
+def _quote():
+    """First copy the source's words that answer (in the source's language), then answer."""
+    answering.SYSTEM_PROMPT = (
+        "You answer questions using only the numbered sources the user gives you. "
+        "On the first line, write the number of the source that answers, in square brackets, then the "
+        "exact words of that source that answer the question, copied unchanged between double quotes. "
+        "On the second line, answer in one short, complete sentence translated into the language you "
+        "are asked to answer in, ending with the source number in square brackets, like [2]. "
+        + _RULES_TAIL
+    )
+    answering.EXAMPLE = _examples([
+        '[2] "12,000 visitors"\nThe museum welcomed 12,000 visitors in May [2].',
+        '[2] "the engineer Maria Lopez"\nLe pont a été conçu par l\'ingénieure Maria Lopez [2].',
+        '[1] "12.000 khách"\n博物馆五月接待了12000名游客[1]。',
+    ])
+    real = answering.finish
+
+    def finish(question, language, raw, *a, **k):
+        return real(question, language, _unquote(raw), *a, **k)
+    answering.finish = finish
+
+
+@variant("sandwich")
+def _sandwich():
+    """The question before the sources as well as after them."""
+    real = answering.user_message
+
+    def um(question, language, sources):
+        return f"Question: {question}\n" + real(question, language, sources)
+    answering.user_message = um
+    answering.EXAMPLE = [dict(m, content=um(*_EX_ARGS[i // 2]) if m["role"] == "user" else m["content"])
+                         for i, m in enumerate(answering.EXAMPLE)]
+
+
+@variant("ask-first")
+def _ask_first():
+    """The question before the sources as well, in the asked turn only: the cached prefix (system
+    prompt and examples) stays the same."""
+    real = answering.user_message
+
+    def um(question, language, sources):
+        return f"Question: {question}\n" + real(question, language, sources)
+    answering.user_message = um
+
+
+_EX_ARGS = [
+    ("How many visitors did the museum have in May?", "en", [answering._BRIDGE_FR, answering._MUSEUM]),
+    ("Qui a conçu le pont ?", "fr", [answering._MUSEUM_VI, answering._BRIDGE_EN]),
+    ("博物馆五月接待了多少游客？", "zh-Hans", [answering._MUSEUM_VI, answering._BRIDGE_EN]),
+]
+
+
 def _record(case, answer, passages, context_k: int, first: float = 0.0, total: float = 0.0,
             raw: str | None = None) -> dict:
     """`rag eval --answers`' own record of one question, plus the model's raw reply."""
@@ -250,6 +318,9 @@ def replay(args) -> None:
     VARIANTS[args.variant]()
 
     rows = pickle.loads(Path(args.contexts).read_bytes())
+    if args.ids:
+        wanted = set(Path(args.ids).read_text().split())
+        rows = [r for r in rows if r[0].id in wanted]
     if args.only:
         ans = [r for r in rows if r[0].answerable][: args.only]
         una = [r for r in rows if not r[0].answerable][: max(1, args.only // 4)]
@@ -270,6 +341,14 @@ def replay(args) -> None:
     for case, question, language, passages, excerpts in rows:
         if args.context_k:
             excerpts = excerpts[: args.context_k]
+        if args.reverse:
+            excerpts = excerpts[::-1]
+        if args.oracle:
+            # diagnostic upper bound: only the first shown sentence holding the answer as the source has it
+            gold = [(e, sp) for e in excerpts for sp in e.shown if answer_correct(sp.text, case.passage_answers)]
+            if not gold:
+                continue
+            excerpts = (answering.Excerpt(gold[0][0].passage, (gold[0][1],)),)
         raws.clear()
         t0 = time.perf_counter()
         first = None
@@ -307,6 +386,10 @@ def main() -> None:
     r.add_argument("--save")
     r.add_argument("--variant", default="base")
     r.add_argument("--context-k", type=int, default=0, help="show the model only the first K excerpts")
+    r.add_argument("--reverse", action="store_true", help="show the excerpts in reverse order")
+    r.add_argument("--oracle", action="store_true",
+                   help="diagnostic: show only the one sentence holding the answer (cases that have one)")
+    r.add_argument("--ids", help="a file of case ids (whitespace-separated): replay only those")
     o = sub.add_parser("post")
     o.add_argument("--dataset", required=True)
     o.add_argument("--limit", type=int, default=100)
@@ -318,6 +401,8 @@ def main() -> None:
     o.add_argument("--verbose", action="store_true")
     o.add_argument("--min-score", type=float, default=-1.0, help="refuse below this retrieval score")
     o.add_argument("--save", help="write the records (of the first threshold) here")
+    o.add_argument("--variant", default="base", help="the variant the raws were replayed under")
+    o.add_argument("--reverse", action="store_true", help="the raws were replayed with --reverse")
     o.add_argument("--novelty", type=float, default=0.0, help="refuse answers with less new content")
     args = ap.parse_args()
     {"capture": capture, "replay": replay, "post": post}[args.cmd](args)
