@@ -110,6 +110,10 @@ def post(args) -> None:
         context = list(excerpts) if excerpts else [answering.Excerpt(p) for p in passages[: settings.context_k]]
         if args.reverse:
             context.reverse()
+        if args.oracle:
+            context = list(_oracle(case, context))
+            if not context:
+                continue
         for t in thresholds:
             if r["raw"] is None or (passages and max(p.score for p in passages) < args.min_score):
                 # refused before the model was asked (no passage scored high enough)
@@ -312,6 +316,16 @@ def _print_summary(records) -> None:
     print("first token p50", s["latency_ms"]["first_token"]["p50"], "total p50", s["latency_ms"]["total"]["p50"])
 
 
+def _oracle(case, excerpts) -> tuple:
+    """Diagnostic upper bound: only the first shown sentence that holds the answer as the source
+    has it (empty when none does)."""
+    for e in excerpts:
+        for sp in e.shown:
+            if answer_correct(sp.text, case.passage_answers):
+                return (answering.Excerpt(e.passage, (sp,)),)
+    return ()
+
+
 def replay(args) -> None:
     from rag.llm import make_llm
 
@@ -344,11 +358,9 @@ def replay(args) -> None:
         if args.reverse:
             excerpts = excerpts[::-1]
         if args.oracle:
-            # diagnostic upper bound: only the first shown sentence holding the answer as the source has it
-            gold = [(e, sp) for e in excerpts for sp in e.shown if answer_correct(sp.text, case.passage_answers)]
-            if not gold:
+            excerpts = _oracle(case, excerpts)
+            if not excerpts:
                 continue
-            excerpts = (answering.Excerpt(gold[0][0].passage, (gold[0][1],)),)
         raws.clear()
         t0 = time.perf_counter()
         first = None
@@ -403,6 +415,7 @@ def main() -> None:
     o.add_argument("--save", help="write the records (of the first threshold) here")
     o.add_argument("--variant", default="base", help="the variant the raws were replayed under")
     o.add_argument("--reverse", action="store_true", help="the raws were replayed with --reverse")
+    o.add_argument("--oracle", action="store_true", help="the raws were replayed with --oracle")
     o.add_argument("--novelty", type=float, default=0.0, help="refuse answers with less new content")
     args = ap.parse_args()
     {"capture": capture, "replay": replay, "post": post}[args.cmd](args)
