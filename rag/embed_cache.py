@@ -70,7 +70,9 @@ def embed_texts(
     progress: Progress | None = None,
 ) -> np.ndarray:
     """Embed `texts` as passages (kind="passage") or queries (kind="query"), through the cache."""
-    keys = [EmbeddingCache.key(embedder.model_name, kind, t) for t in texts]
+    # Questions may go to a model of their own (`RAG_EMBED_QUERY_MODEL`): key them by it.
+    name = (getattr(embedder, "query_model", None) if kind == "query" else None) or embedder.model_name
+    keys = [EmbeddingCache.key(name, kind, t) for t in texts]
     have = cache.get_many(keys) if cache else {}
     missing = [i for i, k in enumerate(keys) if k not in have]
     done = len(texts) - len(missing)
@@ -101,6 +103,7 @@ class CachedEmbedder:
     def __init__(self, inner, cache: EmbeddingCache | None) -> None:
         self._inner, self._cache = inner, cache
         self.model_name = inner.model_name
+        self.query_model = getattr(inner, "query_model", None)
 
     def get_text_embedding_batch(self, texts):
         return embed_texts(self._inner, texts, "passage", cache=self._cache).tolist()

