@@ -107,13 +107,10 @@ def post(args) -> None:
         r = raws.get(case.id)
         if r is None:
             continue
-        context = list(excerpts) if excerpts else [answering.Excerpt(p) for p in passages[: settings.context_k]]
-        if args.reverse:
-            context.reverse()
-        if args.oracle:
-            context = list(_oracle(case, context))
-            if not context:
-                continue
+        context = _shown(args, case, list(excerpts) if excerpts else
+                         [answering.Excerpt(p) for p in passages[: settings.context_k]])
+        if not context:
+            continue  # --oracle, and no shown sentence holds the answer
         for t in thresholds:
             if r["raw"] is None or (passages and max(p.score for p in passages) < args.min_score):
                 # refused before the model was asked (no passage scored high enough)
@@ -271,34 +268,31 @@ def _quote():
     answering.finish = finish
 
 
-@variant("sandwich")
-def _sandwich():
-    """The question before the sources as well as after them."""
+def _question_first():
+    """Patch the user turn to give the question before the sources as well as after them."""
     real = answering.user_message
 
     def um(question, language, sources):
         return f"Question: {question}\n" + real(question, language, sources)
     answering.user_message = um
-    answering.EXAMPLE = [dict(m, content=um(*_EX_ARGS[i // 2]) if m["role"] == "user" else m["content"])
-                         for i, m in enumerate(answering.EXAMPLE)]
+
+
+@variant("sandwich")
+def _sandwich():
+    """The question before the sources as well as after them, in the worked examples too."""
+    _question_first()
+    answering.EXAMPLE = [
+        dict(m, content=re.search(r"^Question: .*$", m["content"], re.M).group(0) + "\n" + m["content"])
+        if m["role"] == "user" else m
+        for m in answering.EXAMPLE
+    ]
 
 
 @variant("ask-first")
 def _ask_first():
     """The question before the sources as well, in the asked turn only: the cached prefix (system
     prompt and examples) stays the same."""
-    real = answering.user_message
-
-    def um(question, language, sources):
-        return f"Question: {question}\n" + real(question, language, sources)
-    answering.user_message = um
-
-
-_EX_ARGS = [
-    ("How many visitors did the museum have in May?", "en", [answering._BRIDGE_FR, answering._MUSEUM]),
-    ("Qui a conçu le pont ?", "fr", [answering._MUSEUM_VI, answering._BRIDGE_EN]),
-    ("博物馆五月接待了多少游客？", "zh-Hans", [answering._MUSEUM_VI, answering._BRIDGE_EN]),
-]
+    _question_first()
 
 
 def _record(case, answer, passages, context_k: int, first: float = 0.0, total: float = 0.0,
@@ -316,14 +310,19 @@ def _print_summary(records) -> None:
     print("first token p50", s["latency_ms"]["first_token"]["p50"], "total p50", s["latency_ms"]["total"]["p50"])
 
 
-def _oracle(case, excerpts) -> tuple:
-    """Diagnostic upper bound: only the first shown sentence that holds the answer as the source
-    has it (empty when none does)."""
-    for e in excerpts:
-        for sp in e.shown:
-            if answer_correct(sp.text, case.passage_answers):
-                return (answering.Excerpt(e.passage, (sp,)),)
-    return ()
+def _shown(args, case, excerpts) -> list:
+    """The excerpts a replay shows the model, and a post reads its replies against: the first
+    --context-k, in reverse order with --reverse; with --oracle (a diagnostic upper bound) only the
+    first sentence that holds the answer as the source words it, or none when no sentence does."""
+    excerpts = list(excerpts)
+    if getattr(args, "context_k", 0):
+        excerpts = excerpts[: args.context_k]
+    if args.reverse:
+        excerpts.reverse()
+    if args.oracle:
+        gold = [(e, sp) for e in excerpts for sp in e.shown if answer_correct(sp.text, case.passage_answers)]
+        excerpts = [answering.Excerpt(gold[0][0].passage, (gold[0][1],))] if gold else []
+    return excerpts
 
 
 def replay(args) -> None:
@@ -353,14 +352,9 @@ def replay(args) -> None:
 
     llm.stream = recording
     for case, question, language, passages, excerpts in rows:
-        if args.context_k:
-            excerpts = excerpts[: args.context_k]
-        if args.reverse:
-            excerpts = excerpts[::-1]
-        if args.oracle:
-            excerpts = _oracle(case, excerpts)
-            if not excerpts:
-                continue
+        excerpts = _shown(args, case, excerpts)
+        if not excerpts:
+            continue  # as in post
         raws.clear()
         t0 = time.perf_counter()
         first = None
