@@ -65,6 +65,7 @@ class Assistant:
         self._keywords = None
         self._centering = None
         self._sentences = None
+        self._keyword_sync = None
         self._init_lock = threading.RLock()
 
     # -- lazily built parts -------------------------------------------------------------------
@@ -129,6 +130,22 @@ class Assistant:
             return self._sentences
 
     @property
+    def keyword_sync(self):
+        """The shared store's change token, and this worker's keyword-index resync (keyword_sync.py)."""
+        keywords = self.keywords
+        with self._init_lock:
+            if self._keyword_sync is None:
+                from .keyword_sync import KeywordSync
+
+                s = self.settings
+                try:
+                    raw = open_store(path=s.chroma_path, url=s.chroma_url, collection=f"{s.collection}_state")
+                except StoreError as e:
+                    raise BackendUnavailable(str(e)) from None
+                self._keyword_sync = KeywordSync(self.store, _GuardedStore(raw), keywords)
+            return self._keyword_sync
+
+    @property
     def retriever(self) -> retrieval.Retriever:
         s = self.settings
         return retrieval.Retriever(
@@ -160,17 +177,18 @@ class Assistant:
         prune: bool = False,
         progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
-        return ingestion.ingest_paths(
-            [Path(p) for p in paths],
-            store=self.store,
-            embedder=self.embedder,
-            settings=self.settings,
-            prune=prune,
-            progress=progress,
-            keywords=self.keywords,
-            centering=self.centering,
-            sentences=self.sentences,
-        )
+        with self.keyword_sync.writing():
+            return ingestion.ingest_paths(
+                [Path(p) for p in paths],
+                store=self.store,
+                embedder=self.embedder,
+                settings=self.settings,
+                prune=prune,
+                progress=progress,
+                keywords=self.keywords,
+                centering=self.centering,
+                sentences=self.sentences,
+            )
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         query = _clean_question(query)
@@ -178,6 +196,7 @@ class Assistant:
         if k < 1:
             raise InvalidInput(f"k must be at least 1, got {k}")
         query = query[: self.settings.max_question_chars]
+        self.keyword_sync.check()
         return self.retriever.search(query, k, language=detect(query))
 
     def language_of(self, question: str) -> str:
@@ -213,6 +232,7 @@ class Assistant:
             standalone, rewrite_failed = None, e
         query = standalone or question
         s = self.settings
+        self.keyword_sync.check()
         retriever = self.retriever
         passages, qv = retriever.retrieve(query, s.top_k, language=detect(query))
         if rewrite_failed is not None:
@@ -282,9 +302,10 @@ class Assistant:
 
     def delete(self, name: str) -> bool:
         """Remove a document from the index (and its uploaded copy); False when it was not there."""
-        removed = ingestion.delete_document(
-            name, store=self.store, settings=self.settings, keywords=self.keywords, sentences=self.sentences
-        )
+        with self.keyword_sync.writing():
+            removed = ingestion.delete_document(
+                name, store=self.store, settings=self.settings, keywords=self.keywords, sentences=self.sentences
+            )
         upload = self.settings.home / "uploads" / name
         if removed and upload.parent.resolve() == (self.settings.home / "uploads").resolve() and upload.is_file():
             upload.unlink()
