@@ -295,6 +295,34 @@ def _ask_first():
     _question_first()
 
 
+_LAB: dict = {}  # what a variant needs from the replay: the model ("llm")
+
+
+def _family(language: str) -> str:
+    return language.split("-")[0]
+
+
+@variant("translate")
+def _translate():
+    """Translate-then-answer: each excerpt in another language than the question's is shown to the
+    model as its machine translation (rag.translate, one more model call per such excerpt).
+    Citations and the checks still read the original sentences."""
+    from rag.translate import translate
+
+    real = answering.build_messages
+
+    def build(question, language, excerpts):
+        shown = []
+        for e in excerpts:
+            e = e if isinstance(e, answering.Excerpt) else answering.Excerpt(e)
+            if _family(e.passage.language) != _family(language):
+                text = translate(e.text(), language, _LAB["llm"], max_tokens=160)
+                e = answering.Excerpt(e.passage, (answering.Span(e.shown[0].start, e.shown[-1].end, text),))
+            shown.append(e)
+        return real(question, language, shown)
+    answering.build_messages = build
+
+
 def _record(case, answer, passages, context_k: int, first: float = 0.0, total: float = 0.0,
             raw: str | None = None) -> dict:
     """`rag eval --answers`' own record of one question, plus the model's raw reply."""
@@ -340,6 +368,7 @@ def replay(args) -> None:
         rows = ans + una
     settings = load_settings()
     llm = make_llm(settings)
+    _LAB["llm"] = llm
     records = []
     raws: list[str] = []
     real_stream = llm.stream
