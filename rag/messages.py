@@ -106,7 +106,96 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "请先输入问题。",
         "zh-Hant": "請先輸入問題。",
     },
+    # Shown with an answer (chat, `rag ask`, the exported conversation): in the answer's language.
+    "flag_ungrounded_number": {
+        "en": "a number in this answer was not found in the passage it cites",
+        "fr": "un nombre de cette réponse ne figure pas dans le passage qu'elle cite",
+        "vi": "một con số trong câu trả lời này không có trong đoạn văn được trích dẫn",
+        "zh-Hans": "此回答中的一个数字没有出现在所引用的段落中",
+        "zh-Hant": "此回答中的一個數字沒有出現在所引用的段落中",
+    },
+    "flag_ungrounded_place": {
+        "en": "a country this answer names is not mentioned in the passages it cites",
+        "fr": "un pays nommé dans cette réponse n'est pas mentionné dans les passages qu'elle cite",
+        "vi": "một quốc gia được nêu trong câu trả lời này không được nhắc đến trong các đoạn văn được trích dẫn",
+        "zh-Hans": "此回答提到的一个国家没有出现在所引用的段落中",
+        "zh-Hant": "此回答提到的一個國家沒有出現在所引用的段落中",
+    },
+    "understood_as": {
+        "en": "understood as: {question}",
+        "fr": "compris comme : {question}",
+        "vi": "được hiểu là: {question}",
+        "zh-Hans": "理解为：{question}",
+        "zh-Hant": "理解為：{question}",
+    },
+    "sources": {"en": "Sources", "fr": "Sources", "vi": "Nguồn", "zh-Hans": "来源", "zh-Hant": "來源"},
+    "related": {
+        "en": "Possibly related (not cited)",
+        "fr": "Peut-être liés (non cités)",
+        "vi": "Có thể liên quan (không được trích dẫn)",
+        "zh-Hans": "可能相关（未引用）",
+        "zh-Hant": "可能相關（未引用）",
+    },
+    "no_passage": {
+        "en": "No passage found.",
+        "fr": "Aucun passage trouvé.",
+        "vi": "Không tìm thấy đoạn văn nào.",
+        "zh-Hans": "没有找到段落。",
+        "zh-Hant": "沒有找到段落。",
+    },
+    "cited": {"en": "cited", "fr": "cité", "vi": "được trích dẫn", "zh-Hans": "已引用", "zh-Hant": "已引用"},
+    "score": {"en": "score", "fr": "score", "vi": "điểm", "zh-Hans": "相似度", "zh-Hant": "相似度"},
+    "conversation": {"en": "Conversation", "fr": "Conversation", "vi": "Cuộc trò chuyện", "zh-Hans": "对话",
+                     "zh-Hant": "對話"},
+    "choose_source": {
+        "en": "Choose a source first.",
+        "fr": "Choisissez d'abord une source.",
+        "vi": "Hãy chọn một nguồn trước.",
+        "zh-Hans": "请先选择一个来源。",
+        "zh-Hant": "請先選擇一個來源。",
+    },
+    "already_in": {
+        "en": "This source is already in {name}.",
+        "fr": "Cette source est déjà en {name}.",
+        "vi": "Nguồn này đã bằng {name}.",
+        "zh-Hans": "此来源已经是{name}。",
+        "zh-Hant": "此來源已經是{name}。",
+    },
+    "machine_translation": {
+        "en": "Machine translation into {name} by the configured model; it may contain errors. "
+              "The source above is what is cited.",
+        "fr": "Traduction automatique en {name} par le modèle configuré ; elle peut contenir des erreurs. "
+              "C'est la source ci-dessus qui est citée.",
+        "vi": "Bản dịch máy sang {name} do mô hình đã cấu hình thực hiện; có thể có lỗi. "
+              "Nội dung được trích dẫn là nguồn ở trên.",
+        "zh-Hans": "由所配置的模型机器翻译为{name}，可能有误。被引用的是上方的原文。",
+        "zh-Hant": "由所設定的模型機器翻譯為{name}，可能有誤。被引用的是上方的原文。",
+    },
 }
+
+# The corpus's languages named in each of them ("vietnamien", "越南语"); any other code is named
+# in English by `rag.language.name`.
+_LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "fr": {"fr": "français", "en": "anglais", "vi": "vietnamien", "zh-Hans": "chinois simplifié",
+           "zh-Hant": "chinois traditionnel"},
+    "vi": {"fr": "tiếng Pháp", "en": "tiếng Anh", "vi": "tiếng Việt", "zh-Hans": "tiếng Trung giản thể",
+           "zh-Hant": "tiếng Trung phồn thể"},
+    "zh-Hans": {"fr": "法语", "en": "英语", "vi": "越南语", "zh-Hans": "简体中文", "zh-Hant": "繁体中文"},
+    "zh-Hant": {"fr": "法語", "en": "英語", "vi": "越南語", "zh-Hans": "簡體中文", "zh-Hant": "繁體中文"},
+}
+
+
+def language_label(code: str, language: str) -> str:
+    """The name of language `code` for a reader of `language` ("vi" for a French reader: "vietnamien")."""
+    from .language import name
+
+    return _LANGUAGE_NAMES.get(_known(language), {}).get(code) or name(code)
+
+
+def _known(language: str) -> str:
+    if language in _TEXTS["refusal"]:
+        return language
+    return "zh-Hans" if language.startswith("zh") else "en"
 
 
 def error_message(error: Exception, language: str) -> str:
@@ -124,5 +213,5 @@ def error_message(error: Exception, language: str) -> str:
 
 def message(key: str, language: str, **kwargs: object) -> str:
     table = _TEXTS[key]
-    lang = language if language in table else ("zh-Hans" if language.startswith("zh") else "en")
-    return table[lang].format(**kwargs)
+    lang = _known(language)
+    return table.get(lang, table["en"]).format(**kwargs)

@@ -9,7 +9,7 @@ import html
 import re
 from typing import Mapping, Sequence
 
-from .language import name as language_name
+from .messages import language_label, message
 from .types import Answer, Passage
 
 
@@ -22,29 +22,33 @@ def passage_line(n: int, p: Passage, width: int = 160) -> str:
     return f"[{n}] {p.document} ({p.language}, score {p.score:.3f}, chars {p.start}-{p.end})\n    {_snippet(p.text, width)}"
 
 
-FLAG_TEXT = {
-    "ungrounded_number": "a number in this answer was not found in the passage it cites",
-    "ungrounded_place": "a country this answer names is not mentioned in the passages it cites",
-}
+def flag_text(flag: str, language: str) -> str:
+    """What a flag on an answer means, in the answer's language (an unknown flag as its name)."""
+    try:
+        return message(f"flag_{flag}", language)
+    except KeyError:
+        return flag
 
 
 def answer_text(a: Answer) -> str:
-    """The CLI's human output: the answer, then its numbered sources (or the related passages)."""
+    """The CLI's human output: the answer, then its numbered sources (or the related passages).
+    What is said to the reader is in the answer's language; the sources' lines are technical."""
+    lang = a.language
     lines = []
     if a.standalone_question:
-        lines.append(f"(understood as: {a.standalone_question})")
+        lines.append(f"({message('understood_as', lang, question=a.standalone_question)})")
     lines.append(a.text)
-    lines += [f"warning: {FLAG_TEXT.get(f, f)}" for f in a.flags]
+    lines += [f"⚠ {flag_text(f, lang)}" for f in a.flags]
     lines += [f"note: {n}" for n in a.notices]
     if a.citations:
         lines.append("")
-        lines.append("Sources:")
+        lines.append(f"{message('sources', lang)}:")
         for c in a.citations:
             lines.append(passage_line(c.n, c.passage))
-            lines.append(f"    cited: {_snippet(c.text, 200)} (chars {c.start}-{c.end})")
+            lines.append(f"    {message('cited', lang)}: {_snippet(c.text, 200)} (chars {c.start}-{c.end})")
     elif a.related:
         lines.append("")
-        lines.append("Possibly related (not used as sources):")
+        lines.append(f"{message('related', lang)}:")
         lines += [passage_line(i, p) for i, p in enumerate(a.related, 1)]
     return "\n".join(lines)
 
@@ -71,20 +75,23 @@ def _highlighted(p: Passage, spans: Sequence[tuple[int, int]]) -> str:
 def sources_markdown(
     passages: Sequence[Passage],
     cited: Sequence[int] | Mapping[int, Sequence[tuple[int, int]]] = (),
-    title: str = "Sources",
+    language: str = "en",
+    related: bool = False,
 ) -> str:
-    """The sources panel: each passage with document, language and score. `cited` maps a
-    passage number to the cited spans (document offsets) to highlight, or just lists numbers."""
+    """The sources panel, its words in `language`: each passage with document, language and score.
+    `cited` maps a passage number to the cited spans (document offsets) to highlight, or just lists
+    numbers. `related`: the passages of a refusal, "possibly related", not sources."""
+    title = message("related" if related else "sources", language)
     if not passages:
-        return f"**{title}**\n\n_No passage found._"
+        return f"**{title}**\n\n_{message('no_passage', language)}_"
     spans = cited if isinstance(cited, Mapping) else {n: () for n in cited}
     out = [f"**{title}**"]
     for i, p in enumerate(passages, 1):
-        mark = " ✓ cited" if i in spans else ""
+        mark = f" ✓ {message('cited', language)}" if i in spans else ""
         body = _highlighted(p, spans.get(i, ())) if spans.get(i) else escape_md(p.text)
         out.append(
-            f"\n**[{i}] {escape_md(p.document)}** · {language_name(p.language)} · "
-            f"score {p.score:.3f}{mark}\n\n> {body}"
+            f"\n**[{i}] {escape_md(p.document)}** · {language_label(p.language, language)} · "
+            f"{message('score', language)} {p.score:.3f}{mark}\n\n> {body}"
         )
     return "\n".join(out)
 
@@ -119,7 +126,8 @@ def document_html(chunks: Sequence, spans: Sequence[tuple[int, int]] = (), title
 def conversation_markdown(answers: Sequence[Answer], when: str = "") -> str:
     """A conversation as Markdown: each question and answer, its [n] markers as footnotes that give
     the document, language, character span and the cited text."""
-    lines = ["# Conversation" + (f" ({when})" if when else ""), ""]
+    first = answers[0].language if answers else "en"
+    lines = [f"# {message('conversation', first)}" + (f" ({when})" if when else ""), ""]
     for t, a in enumerate(answers, 1):
         text = a.text
         notes = []
@@ -128,14 +136,15 @@ def conversation_markdown(answers: Sequence[Answer], when: str = "") -> str:
             cs = [c for c in a.citations if c.n == n]
             quote = " … ".join(" ".join(c.text.split()) for c in cs)
             spans = ", ".join(f"{c.start}-{c.end}" for c in cs)
-            notes.append(f'[^{t}-{n}]: {cs[0].document} ({language_name(cs[0].language)}, chars {spans}): "{quote}"')
+            notes.append(f'[^{t}-{n}]: {cs[0].document} ({language_label(cs[0].language, a.language)}, chars {spans}): '
+                         f'"{quote}"')
         lines += [f"## {t}. {' '.join(a.question.split())}", ""]
         if a.standalone_question:
-            lines += [f"_Understood as: {a.standalone_question}_", ""]
+            lines += [f"_{message('understood_as', a.language, question=a.standalone_question)}_", ""]
         lines += [text, ""]
-        lines += [f"> ⚠️ {FLAG_TEXT.get(f, f)}" for f in a.flags]
+        lines += [f"> ⚠️ {flag_text(f, a.language)}" for f in a.flags]
         lines += [f"> {n}" for n in a.notices]
         if a.refused and a.related:
-            lines.append("Possibly related (not cited): " + ", ".join(sorted({p.document for p in a.related})))
+            lines.append(f"{message('related', a.language)}: " + ", ".join(sorted({p.document for p in a.related})))
         lines += (["", *notes, ""] if notes else [""])
     return "\n".join(lines).rstrip() + "\n"

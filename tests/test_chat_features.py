@@ -70,7 +70,7 @@ def _watch_queue(outputs):
     assert queued, "the queued notice never showed"
     assert "1" in queued[0][0][-1]["content"] and "Nguồn" in queued[0][0][-1]["content"]  # Vietnamese asker
     # the sources panel was filled before the queue notice
-    first_sources = next(i for i, o in enumerate(outputs) if o[2] is not SKIP and "score" in str(o[2]))
+    first_sources = next(i for i, o in enumerate(outputs) if o[2] is not SKIP and "điểm" in str(o[2]))  # the panel in the asker's language
     assert first_sources < outputs.index(queued[0])
 
 
@@ -101,21 +101,21 @@ def test_translate_source_marks_the_translation_as_machine_made(assistant):
     answer = dataclasses.replace(final_answer(assistant, VI_Q), language="zh-Hant")
     value = next(v for label, v in _source_choices(answer) if "· vi" in label)
     out = translate_source(assistant, answer, value)
-    assert "Machine translation into Traditional Chinese" in out
+    assert "機器翻譯為繁體中文" in out  # said in the answer's language
     assert "(Traditional Chinese)" in out  # went through the configured (fake) LLM
     same = final_answer(assistant, VI_Q)
     vi_choice = next(v for label, v in _source_choices(same) if "· vi" in label)
-    assert "already in Vietnamese" in translate_source(assistant, same, vi_choice)
+    assert "Nguồn này đã bằng tiếng Việt." in translate_source(assistant, same, vi_choice)
 
 
 def test_export_writes_footnoted_markdown(assistant, tmp_path):
     a1 = final_answer(assistant, VI_Q)
     a2 = final_answer(assistant, "How many fraud dens did Operation First Light destroy?")
     md = conversation_markdown([a1, a2], when="2026-11-22 10:00")
-    assert md.startswith("# Conversation (2026-11-22 10:00)")
+    assert md.startswith("# Cuộc trò chuyện (2026-11-22 10:00)")  # the first answer's language
     assert f"## 1. {VI_Q}" in md and "[^1-1]" in md and "[^2-1]" in md
     c = a1.citations[0]
-    assert f"[^1-1]: {c.document} (Vietnamese, chars {c.start}-{c.end})" in md
+    assert f"[^1-1]: {c.document} (tiếng Việt, chars {c.start}-{c.end})" in md
     path = export_conversation([a1, a2])
     assert open(path, encoding="utf-8").read() == md.replace("2026-11-22 10:00", md and path and
                                                              open(path, encoding="utf-8").read().split("(")[1].split(")")[0])

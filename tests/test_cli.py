@@ -84,7 +84,7 @@ def test_human_output_lists_sources(capsys, seeds_copy, monkeypatch):
     run(capsys, "ingest", str(seeds_copy))
     code, out, _ = run(capsys, "ask", "Myanmar đã trao trả bao nhiêu nghi phạm?")
     assert code == 0
-    assert "\nSources:\n[1] 003_912a6ae6278a5b97.txt (vi, score" in out
+    assert "\nNguồn:\n[1] 003_912a6ae6278a5b97.txt (vi, score" in out  # headings in the answer's language
 
 
 def test_help_lists_commands(capsys):

@@ -28,10 +28,10 @@ def test_turn_streams_then_shows_cited_answer_and_sources(assistant):
     assert box == ""
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[-1]["content"].endswith("[1].") and "\\[" not in history[-1]["content"]
-    assert "003\\_912a6ae6278a5b97.txt" in panel and "✓ cited" in panel
+    assert "003\\_912a6ae6278a5b97.txt" in panel and "✓ được trích dẫn" in panel  # the asker's language
     assert answer.citations and answer.citations[0].n == 1
     # sources were on screen before the answer was complete
-    first_panel = next(i for i, o in enumerate(outputs) if o[2] is not SKIP and "score" in str(o[2]))
+    first_panel = next(i for i, o in enumerate(outputs) if o[2] is not SKIP and "điểm" in str(o[2]))
     assert first_panel < len(outputs) - 1
     # the answer streamed: partial texts were shown before the final one
     partial = [o[0][-1]["content"] for o in outputs[:-1] if o[0][-1]["content"] not in ("…",)]

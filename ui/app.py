@@ -5,8 +5,6 @@ per session); the Assistant it shares holds no per-user state. Retrieval runs co
 generation passes through a `Gate`: a user whose question waits for the model sees its sources at
 once and their place in the queue in the chat.
 """
-from __future__ import annotations
-
 import tempfile
 import threading
 from datetime import datetime
@@ -15,17 +13,20 @@ from typing import Iterator
 
 import store as _store  # noqa: F401  (offline switches before gradio is imported)
 
+from .labels import request_language, say, translations
+
 EXAMPLES = [
     "Combien de suspects le Cambodge a-t-il arrêtés ?",
     "How many fraud dens did Operation First Light destroy?",
     "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?",
     "緬甸向中方移交了多少名涉詐犯罪嫌疑人？",
 ]
-EMPTY_SOURCES = "_Sources appear here._"
 
 CSS = """
 body, .gradio-container { font-family: "Noto Sans", "Noto Sans CJK TC", "Noto Sans CJK SC", sans-serif; }
 .sources-panel { max-height: 560px; overflow-y: auto; }
+/* The table's default monospace font draws Vietnamese tone marks apart from their letters. */
+#library, #library * { font-family: "Noto Sans", "Noto Sans CJK TC", "Noto Sans CJK SC", sans-serif !important; }
 #viewer .doc-text { position: relative; max-height: 420px; overflow-y: auto; white-space: pre-wrap; line-height: 1.6; }
 #viewer .doc-title { font-weight: 600; margin-bottom: .4em; }
 #viewer .gap { color: #888; }
@@ -39,7 +40,21 @@ SCROLL_JS = (
     " const m = document.querySelector('#viewer #cited');"
     " if (box && m) box.scrollTop = Math.max(0, m.offsetTop - box.clientHeight / 3); }"
 )
-CONFIRM_DELETE_JS = "(name) => (name && confirm('Delete ' + name + ' from the library?')) ? name : ''"
+
+def _confirm_delete_js() -> str:
+    """Asks before deleting, in the browser's language (the page's own, as gr.I18n picks it)."""
+    import json
+
+    texts = {lang: say("confirm_delete", lang, name="{name}") for lang in ("en", "fr", "vi", "zh-Hans", "zh-Hant")}
+    return (
+        "(name) => { if (!name) return ''; const t = " + json.dumps(texts, ensure_ascii=False) + ";"
+        " const l = (navigator.language || 'en'); const z = /^zh-(TW|HK|MO|Hant)/i.test(l) ? 'zh-Hant' : 'zh-Hans';"
+        " const k = l.startsWith('zh') ? z : (t[l.slice(0, 2)] ? l.slice(0, 2) : 'en');"
+        " return confirm(t[k].replace('{name}', name)) ? name : ''; }"
+    )
+
+
+CONFIRM_DELETE_JS = _confirm_delete_js()
 
 
 class Gate:
@@ -83,14 +98,17 @@ class Gate:
 
 
 def _answer_markdown(answer) -> str:
-    from rag.render import FLAG_TEXT, escape_md
+    from rag.messages import message
+    from rag.render import escape_md, flag_text
 
     text = escape_md(answer.text)
     # escape_md protects brackets; the markers we checked ourselves are safe to show plainly.
     for c in answer.citations:
         text = text.replace(f"\\[{c.n}\\]", f"[{c.n}]")
-    head = f"_(understood as: {escape_md(answer.standalone_question)})_\n\n" if answer.standalone_question else ""
-    flags = "".join(f"\n\n⚠️ _{FLAG_TEXT.get(f, f)}_" for f in answer.flags)
+    lang = answer.language
+    head = (f"_({message('understood_as', lang, question=escape_md(answer.standalone_question))})_\n\n"
+            if answer.standalone_question else "")
+    flags = "".join(f"\n\n⚠️ _{flag_text(f, lang)}_" for f in answer.flags)
     notes = "".join(f"\n\n_{escape_md(n)}_" for n in answer.notices)
     return head + text + flags + notes
 
@@ -150,7 +168,7 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
         nonlocal passages
         if isinstance(event, Sources):
             passages = event.passages
-            return _copy(history), "", sources_markdown(passages), None
+            return _copy(history), "", sources_markdown(passages, language=language), None
         if isinstance(event, Delta):
             current = history[-1]["content"]
             fresh = current == "…" or current.startswith("⏳")
@@ -159,9 +177,9 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
         answer = event.answer  # the Final event: the checked answer
         history[-1]["content"] = _answer_markdown(answer)
         if answer.refused:
-            panel = sources_markdown(answer.related, title="Possibly related (not cited)")
+            panel = sources_markdown(answer.related, language=answer.language, related=True)
         else:
-            panel = sources_markdown(passages, cited=_spans_by_passage(answer))
+            panel = sources_markdown(passages, cited=_spans_by_passage(answer), language=answer.language)
         return _copy(history), "", panel, answer
 
     try:
@@ -232,73 +250,83 @@ def translate_source(assistant, answer, value: str) -> str:
     import html
 
     from rag import RagError
-    from rag.language import name as language_name
+    from rag.messages import error_message, language_label, message
 
     passage, spans = _chosen(answer, value)
     if passage is None:
-        return "<p>Choose a source first.</p>"
-    if passage.language == answer.language:
-        return f"<p>This source is already in {language_name(answer.language)}.</p>"
+        return f"<p>{message('choose_source', answer.language if answer else 'en')}</p>"
+    lang = answer.language
+    name = language_label(lang, lang)
+    if passage.language == lang:
+        return f"<p>{html.escape(message('already_in', lang, name=name))}</p>"
     text = passage.text
     if spans:
         text = " ".join(passage.text[max(0, a - passage.start) : max(0, b - passage.start)] for a, b in spans)
     try:
         out = assistant.translate(text, answer.language)
     except RagError as e:
-        return f"<p>⚠️ {html.escape(str(e))}</p>"
+        return f"<p>⚠️ {html.escape(error_message(e, lang))}</p>"
     return (
         f"<blockquote>{html.escape(' '.join(text.split()))}</blockquote>"
-        f'<p class="machine">Machine translation into {language_name(answer.language)} '
-        f"by the configured model; it may contain errors. The source above is what is cited.</p>"
+        f'<p class="machine">{html.escape(message("machine_translation", lang, name=name))}</p>'
         f"<blockquote>{html.escape(out)}</blockquote>"
     )
 
 
-def library_rows(assistant) -> list[list]:
+def library_headers(language: str = "en") -> list[str]:
+    return [say(k, language) for k in ("col_document", "col_language", "col_passages", "col_ingested")]
+
+
+def library_rows(assistant, language: str = "en") -> list[list]:
     from rag import RagError
 
     try:
         docs = assistant.documents()
     except RagError as e:
         # Said in the table itself: an empty list would read as "your library is empty".
-        return [[f"⚠️ The library could not be read: {e}", "", "", ""]]
-    return [[d.document, d.language, d.chunks, d.ingested_at[:19].replace("T", " ")] for d in docs]
+        return [[say("library_unreadable", language, detail=e), "", "", ""]]
+    from rag.messages import language_label
+
+    return [[d.document, language_label(d.language, language), d.chunks, d.ingested_at[:19].replace("T", " ")]
+            for d in docs]
 
 
-def add_files(assistant, paths: list[str], progress=None) -> str:
-    """Upload handler: each file through `Assistant.add_file`; one line per file, good or bad."""
+def add_files(assistant, paths: list[str], progress=None, language: str = "en") -> str:
+    """Upload handler: each file through `Assistant.add_file`; one line per file, good or bad, in
+    the page's `language` (an error's own detail, which names the file, stays as raised)."""
     from rag import RagError
 
     if not paths:
-        return "Choose one or more files first."
+        return say("choose_files", language)
     lines = []
     for i, p in enumerate(paths):
         name = Path(p).name
         if progress is not None:
-            progress((i, len(paths)), desc=f"Indexing {name}")
+            progress((i, len(paths)), desc=say("indexing", language, name=name))
         try:
             report = assistant.add_file(p, name)
         except RagError as e:
-            lines.append(f"✗ {e}")
+            lines.append(f"✗ {say('not_added', language, detail=e)}")
             continue
         if report.added or report.updated or report.repaired:
-            lines.append(f"✓ {name}: added ({report.chunks} passages)")
+            lines.append(f"✓ {say('added', language, name=name, n=report.chunks)}")
         elif report.unchanged:
-            lines.append(f"✓ {name}: already in the library, unchanged")
+            lines.append(f"✓ {say('unchanged', language, name=name)}")
         else:
-            lines.append(f"✗ {name}: no text left after cleaning; nothing stored")
+            lines.append(f"✗ {say('nothing_stored', language, name=name)}")
     return "\n\n".join(lines)
 
 
-def delete_document(assistant, name: str) -> str:
+def delete_document(assistant, name: str, language: str = "en") -> str:
     from rag import RagError
+    from rag.messages import error_message
 
     if not name:
-        return "Nothing deleted."
+        return say("nothing_deleted", language)
     try:
-        return f"Deleted {name}." if assistant.delete(name) else f"{name} was not in the library."
+        return say("deleted" if assistant.delete(name) else "not_in_library", language, name=name)
     except RagError as e:
-        return f"⚠️ {e}"
+        return f"⚠️ {error_message(e, language)}"
 
 
 def export_conversation(answers: list) -> str | None:
@@ -346,55 +374,52 @@ def create_app(assistant, gate: Gate | None = None):
     def last_answer(answers):
         return answers[-1] if answers else None
 
+    types = sorted(assistant.settings.allowed_suffixes)
+    # The page's own words follow the browser's language (ui/labels.py); answers follow the question's.
+    t = gr.I18n(**translations(types=", ".join(types)))
     with gr.Blocks(title="Ask the documents") as demo:
         answers = gr.State([])
-        gr.Markdown(
-            "### Ask the documents\nQuestions in French, English, Vietnamese or Chinese; "
-            "answers cite the passages they come from."
-        )
+        intro = gr.Markdown(t("intro"))
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"):
+            with gr.Tab(t("tab_chat"), id="chat") as chat_tab:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=320):
-                        chat = gr.Chatbot(label="Chat", height=480, elem_id="chat")
+                        chat = gr.Chatbot(label=t("tab_chat"), height=480, elem_id="chat")
                         box = gr.Textbox(
-                            label="Your question",
-                            placeholder="Ask in French, English, Vietnamese or Chinese…",
+                            label=t("question"),
+                            placeholder=t("placeholder"),
                             lines=2,
                             max_lines=6,
                             elem_id="question",
                         )
                         with gr.Row():
-                            send = gr.Button("Ask", variant="primary", elem_id="ask", min_width=80)
-                            stop = gr.Button("Stop", elem_id="stop", min_width=80)
-                            again = gr.Button("Retry", elem_id="retry", min_width=80)
-                            clear = gr.Button("Clear", elem_id="clear", min_width=80)
-                            export = gr.Button("Export", elem_id="export", min_width=80)
-                        exported = gr.File(label="Conversation (Markdown)", visible=False, elem_id="exported")
-                        gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                            send = gr.Button(t("ask"), variant="primary", elem_id="ask", min_width=80)
+                            stop = gr.Button(t("stop"), elem_id="stop", min_width=80)
+                            again = gr.Button(t("retry"), elem_id="retry", min_width=80)
+                            clear = gr.Button(t("clear"), elem_id="clear", min_width=80)
+                            export = gr.Button(t("export"), elem_id="export", min_width=80)
+                        exported = gr.File(label=say("exported"), visible=False, elem_id="exported")
+                        examples = gr.Examples(EXAMPLES, inputs=box, label=t("examples"))
                     with gr.Column(scale=2, min_width=320):
-                        sources = gr.Markdown(EMPTY_SOURCES, elem_classes="sources-panel", elem_id="sources")
-                        pick = gr.Radio(label="Open a source in its document", choices=[], visible=False,
-                                        elem_id="pick")
-                        translate = gr.Button("Translate this source into the answer's language",
-                                              size="sm", elem_id="translate")
+                        sources = gr.Markdown(t("sources_empty"), elem_classes="sources-panel", elem_id="sources")
+                        pick = gr.Radio(label=t("pick"), choices=[], visible=False, elem_id="pick")
+                        translate = gr.Button(t("translate"), size="sm", elem_id="translate")
                         translation = gr.HTML("", elem_id="translation")
                         viewer = gr.HTML("", elem_id="viewer")
-            with gr.Tab("Documents", id="documents") as docs_tab:
+            with gr.Tab(t("tab_documents"), id="documents") as docs_tab:
                 library = gr.Dataframe(
-                    headers=["document", "language", "passages", "ingested at (UTC)"],
+                    headers=library_headers(),
                     value=lambda: library_rows(assistant),
                     interactive=False,
                     elem_id="library",
                 )
-                types = sorted(assistant.settings.allowed_suffixes)
-                upload = gr.File(label="Add documents (" + ", ".join(types) + ")",
+                upload = gr.File(label=say("upload", types=", ".join(types)),
                                  file_count="multiple", file_types=types, elem_id="upload")
-                add = gr.Button("Add to the library", variant="primary", elem_id="add")
+                add = gr.Button(t("add"), variant="primary", elem_id="add")
                 added = gr.Markdown("", elem_id="upload-result")
                 with gr.Row():
-                    victim = gr.Dropdown(label="Document to delete", choices=[], elem_id="victim")
-                    remove = gr.Button("Delete", variant="stop", elem_id="delete")
+                    victim = gr.Dropdown(label=t("victim"), choices=[], elem_id="victim")
+                    remove = gr.Button(t("delete"), variant="stop", elem_id="delete")
                 removed = gr.Markdown("", elem_id="delete-result")
 
         outs = [chat, box, sources, answers, pick, translation, viewer]
@@ -404,31 +429,63 @@ def create_app(assistant, gate: Gate | None = None):
             again.click(retry, [chat, answers], outs, api_name=False),
         ]
         stop.click(None, None, None, cancels=events)
-        clear.click(lambda: ([], "", EMPTY_SOURCES, [], gr.update(choices=[], visible=False), "", ""),
-                    None, outs, queue=False, api_name=False)
-        export.click(lambda a: gr.update(value=export_conversation(a), visible=bool(a)), [answers], [exported],
-                     api_name=False)
+
+        def clear_all(request: gr.Request):
+            empty = say("sources_empty", request_language(request))
+            return [], "", empty, [], gr.update(choices=[], visible=False), "", ""
+
+        def export_file(a, request: gr.Request):
+            return gr.update(value=export_conversation(a), visible=bool(a),
+                             label=say("exported", request_language(request)))
+
+        clear.click(clear_all, None, outs, queue=False, api_name=False)
+        export.click(export_file, [answers], [exported], api_name=False)
         pick.change(lambda a, v: open_source(assistant, last_answer(a), v), [answers, pick], [viewer],
                     api_name=False).then(None, None, None, js=SCROLL_JS)
         translate.click(lambda a, v: translate_source(assistant, last_answer(a), v) if a else "",
                         [answers, pick], [translation], api_name=False)
 
-        def refresh():
-            rows = library_rows(assistant)
-            return rows, gr.update(choices=[r[0] for r in rows], value=None)
+        def refresh(request: gr.Request):
+            lang = request_language(request)
+            rows = library_rows(assistant, lang)
+            names = [r[0] for r in rows] if rows and rows[0][1] else []  # not the "could not be read" row
+            return ({"headers": library_headers(lang), "data": rows},
+                    gr.update(choices=names, value=None, label=say("victim", lang)))
 
-        def do_add(paths, progress=gr.Progress()):
-            msg = add_files(assistant, [str(p) for p in (paths or [])], progress)
-            return (msg, None, *refresh())
+        def do_add(paths, request: gr.Request, progress=gr.Progress()):
+            msg = add_files(assistant, [str(p) for p in (paths or [])], progress, request_language(request))
+            return (msg, None, *refresh(request))
 
-        def do_delete(name):
-            msg = delete_document(assistant, name)
-            return (msg, *refresh())
+        def do_delete(name, request: gr.Request):
+            msg = delete_document(assistant, name, request_language(request))
+            return (msg, *refresh(request))
+
+        # gr.I18n shows the labels at once, but only in the locales Gradio ships (French and Chinese,
+        # not Vietnamese), and not on file boxes: every label is also set from the request's
+        # Accept-Language when the page loads.
+        page = [
+            (intro, "value", "intro"), (chat_tab, "label", "tab_chat"), (docs_tab, "label", "tab_documents"),
+            (chat, "label", "tab_chat"), (box, "label", "question"), (box, "placeholder", "placeholder"),
+            (send, "value", "ask"), (stop, "value", "stop"), (again, "value", "retry"), (clear, "value", "clear"),
+            (export, "value", "export"), (exported, "label", "exported"), (examples.dataset, "label", "examples"),
+            (sources, "value", "sources_empty"), (pick, "label", "pick"), (translate, "value", "translate"),
+            (upload, "label", "upload"), (add, "value", "add"), (remove, "value", "delete"),
+        ]
+        targets = list(dict.fromkeys(c for c, _, _ in page))
+
+        def localize(request: gr.Request):
+            lang = request_language(request)
+            props: dict = {c: {} for c in targets}
+            for c, prop, key in page:
+                props[c][prop] = say(key, lang, types=", ".join(types))
+            return [gr.update(**props[c]) for c in targets]
 
         docs_tab.select(refresh, None, [library, victim], api_name=False)
         add.click(do_add, [upload], [added, upload, library, victim], api_name=False)
         remove.click(do_delete, [victim], [removed, library, victim], js=CONFIRM_DELETE_JS, api_name=False)
         demo.load(refresh, None, [library, victim], api_name=False)
+        demo.load(localize, None, targets, api_name=False)
+    demo.rag_i18n = t  # for launch(): Gradio takes the translations there
     return demo
 
 
@@ -444,6 +501,7 @@ def launch(assistant, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str
         auth=auth,
         css=CSS,
         theme=gr.themes.Soft(),
+        i18n=getattr(demo, "rag_i18n", None),
         show_error=True,
         inbrowser=False,
         max_file_size=f"{assistant.settings.max_file_mb:g}mb",
