@@ -13,7 +13,7 @@ from typing import Iterator
 
 import store as _store  # noqa: F401  (offline switches before gradio is imported)
 
-from .labels import request_language, say, translations
+from .labels import LANGUAGES, request_language, say, translations
 
 EXAMPLES = [
     "Combien de suspects le Cambodge a-t-il arrêtés ?",
@@ -45,7 +45,7 @@ def _confirm_delete_js() -> str:
     """Asks before deleting, in the browser's language (the page's own, as gr.I18n picks it)."""
     import json
 
-    texts = {lang: say("confirm_delete", lang, name="{name}") for lang in ("en", "fr", "vi", "zh-Hans", "zh-Hant")}
+    texts = {lang: say("confirm_delete", lang, name="{name}") for lang in LANGUAGES}
     return (
         "(name) => { if (!name) return ''; const t = " + json.dumps(texts, ensure_ascii=False) + ";"
         " const l = (navigator.language || 'en'); const z = /^zh-(TW|HK|MO|Hant)/i.test(l) ? 'zh-Hant' : 'zh-Hans';"
@@ -279,14 +279,13 @@ def library_headers(language: str = "en") -> list[str]:
 
 def library_rows(assistant, language: str = "en") -> list[list]:
     from rag import RagError
+    from rag.messages import language_label
 
     try:
         docs = assistant.documents()
     except RagError as e:
         # Said in the table itself: an empty list would read as "your library is empty".
         return [[say("library_unreadable", language, detail=e), "", "", ""]]
-    from rag.messages import language_label
-
     return [[d.document, language_label(d.language, language), d.chunks, d.ingested_at[:19].replace("T", " ")]
             for d in docs]
 
