@@ -375,7 +375,8 @@ def create_app(assistant, gate: Gate | None = None):
 
     types = sorted(assistant.settings.allowed_suffixes)
     # The page's own words follow the browser's language (ui/labels.py); answers follow the question's.
-    t = gr.I18n(**translations(types=", ".join(types)))
+    accepted = ", ".join(types)  # named in the upload box's label
+    t = gr.I18n(**translations(types=accepted))
     with gr.Blocks(title="Ask the documents") as demo:
         answers = gr.State([])
         intro = gr.Markdown(t("intro"))
@@ -412,7 +413,7 @@ def create_app(assistant, gate: Gate | None = None):
                     interactive=False,
                     elem_id="library",
                 )
-                upload = gr.File(label=say("upload", types=", ".join(types)),
+                upload = gr.File(label=say("upload", types=accepted),
                                  file_count="multiple", file_types=types, elem_id="upload")
                 add = gr.Button(t("add"), variant="primary", elem_id="add")
                 added = gr.Markdown("", elem_id="upload-result")
@@ -476,7 +477,7 @@ def create_app(assistant, gate: Gate | None = None):
             lang = request_language(request)
             props: dict = {c: {} for c in targets}
             for c, prop, key in page:
-                props[c][prop] = say(key, lang, types=", ".join(types))
+                props[c][prop] = say(key, lang, types=accepted)
             return [gr.update(**props[c]) for c in targets]
 
         docs_tab.select(refresh, None, [library, victim], api_name=False)
