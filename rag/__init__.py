@@ -22,7 +22,7 @@ _WHERE = {
     "Assistant": "api",
     "Answer": "types", "Citation": "types", "Passage": "types", "IngestReport": "types",
     "DocumentInfo": "types",
-    "Sources": "answering", "Delta": "answering", "Final": "answering",
+    "Sources": "answering.generate", "Delta": "answering.generate", "Final": "answering.generate",
     "Settings": "settings", "load_settings": "settings",
     "RagError": "errors",
 }

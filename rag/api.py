@@ -13,19 +13,21 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from store import StoreError, VectorStore, open_store
 
-from . import answering, ingest as ingestion, retrieval
-from .answering import Event, Final
-from .embeddings import make_embedder
-from .errors import (
+from rag.answering import generate as answering
+from rag.ingestion import pipeline as ingestion
+
+from rag.retrieval import stages as retrieval
+from rag.answering.generate import Event, Final
+from rag.backends.embeddings import make_embedder
+from rag.errors import (
     BackendUnavailable, DocumentNotFound, EmptyQuestion, InvalidInput, QuestionWithoutWords, RagError, UnreadableFile,
 )
-from .language import detect, name as language_name
-from .llm import LLM, make_llm
-from .messages import message
-from .settings import Settings, get_settings
-from .types import Answer, Chunk, DocumentInfo, IngestReport, Passage
+from rag.text.language import SUPPORTED, detect, name as language_name
+from rag.backends.llm import LLM, make_llm
+from rag.present.messages import message
+from rag.settings import Settings, get_settings
+from rag.types import Answer, Chunk, DocumentInfo, IngestReport, Passage
 
-SUPPORTED_LANGUAGES = ("fr", "en", "vi", "zh-Hans", "zh-Hant")
 History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
 
 
@@ -100,7 +102,7 @@ class Assistant:
         """The keyword index beside the vector store (one file per collection), when enabled."""
         with self._init_lock:
             if self._keywords is None and "keyword" in self.stages:
-                from .keywords import KeywordIndex
+                from rag.retrieval.keywords import KeywordIndex
 
                 s = self.settings
                 where = "server" if s.chroma_url else "local"
@@ -111,7 +113,7 @@ class Assistant:
     def centering(self):
         with self._init_lock:
             if self._centering is None and "center" in self.stages:
-                from .centering import LanguageCentering
+                from rag.retrieval.centering import LanguageCentering
 
                 self._centering = LanguageCentering.for_embedder(self._embedder_unlocked())
             return self._centering
@@ -135,7 +137,7 @@ class Assistant:
         keywords = self.keywords
         with self._init_lock:
             if self._keyword_sync is None:
-                from .keyword_sync import KeywordSync
+                from rag.ingestion.keyword_sync import KeywordSync
 
                 s = self.settings
                 try:
@@ -203,7 +205,7 @@ class Assistant:
         if self.settings.language:
             return self.settings.language
         lang = detect(question)
-        return lang if lang in SUPPORTED_LANGUAGES else "en"
+        return lang if lang in SUPPORTED else "en"
 
     def ask_stream(self, question: str, history: History | None = None) -> Iterator[Event]:
         """Yield `Sources`, then `Delta`s, then `Final(answer)`.
@@ -215,7 +217,7 @@ class Assistant:
         notices: list[str] = []
         language = self.language_of(question)
         detected = detect(question)
-        if not self.settings.language and detected not in SUPPORTED_LANGUAGES and detected != "und":
+        if not self.settings.language and detected not in SUPPORTED and detected != "und":
             # Answered, in English, and said so: a refusal would leave a reader of Arabic or Thai
             # with nothing, and the sources may well hold the answer (retrieval is cross-lingual).
             notices.append(message("unsupported_language", language, name=language_name(detected)))
@@ -356,10 +358,10 @@ class Assistant:
 
     def translate(self, text: str, language: str) -> str:
         """A machine translation of `text` into `language`, by the configured LLM (a reading aid)."""
-        from .translate import translate
+        from rag.answering.translate import translate
 
-        if language not in SUPPORTED_LANGUAGES:
-            raise InvalidInput(f"cannot translate into {language!r}; choose one of {', '.join(SUPPORTED_LANGUAGES)}")
+        if language not in SUPPORTED:
+            raise InvalidInput(f"cannot translate into {language!r}; choose one of {', '.join(SUPPORTED)}")
         if not text or not text.strip():
             raise InvalidInput("nothing to translate")
         return translate(text[:4000], language, self.llm, max_tokens=4 * self.settings.max_answer_tokens)

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import ConfigError
+from rag.errors import ConfigError
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,7 +182,7 @@ class Settings(BaseSettings):
     @field_validator("retrieval")
     @classmethod
     def _known_stages(cls, v: str) -> str:
-        from .retrieval import parse_stages
+        from rag.retrieval.stages import parse_stages
 
         try:
             return ",".join(parse_stages(v))

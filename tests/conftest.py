@@ -42,7 +42,8 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_EMBED_BACKEND", "fake")
     monkeypatch.setenv("RAG_LLM_BACKEND", "fake")
     monkeypatch.setenv("HOME", str(tmp_path / "userhome"))
-    from rag import api, settings
+    from rag import api
+    from rag import settings
 
     settings.get_settings.cache_clear()
     monkeypatch.setattr(api, "_default", None)
@@ -73,7 +74,7 @@ def make(seeds_copy):
     """Build Assistants over the ingested seeds, each with its own scripted LLM:
     `make(replies, **settings) -> (assistant, llm)`; refusals by score are off unless asked."""
     from rag import Assistant, load_settings
-    from rag.llm import ScriptedLLM
+    from rag.backends.llm import ScriptedLLM
 
     base = Assistant(load_settings(min_score=-1.0))
     base.ingest([seeds_copy])

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rag.anchors import bonuses, dates, framing_numbers, of_passage, of_question
+from rag.text.anchors import bonuses, dates, framing_numbers, of_passage, of_question
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from rag import Assistant, load_settings
-from rag.answer_eval import (
+from rag.evaluation.answers import (
     Case,
     answer_correct,
     citation_checks,
@@ -20,9 +20,9 @@ from rag.answer_eval import (
     spread,
     summarize,
 )
-from rag.cli import main
-from rag.evaluation import Question
-from rag.llm import ScriptedLLM
+from ui.cli import main
+from rag.evaluation.retrieval import Question
+from rag.backends.llm import ScriptedLLM
 from tests.conftest import ROOT
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from rag import Assistant, Delta, Final, Sources, load_settings
 from rag.errors import EmptyQuestion
-from rag.llm import ScriptedLLM
+from rag.backends.llm import ScriptedLLM
 
 QUESTION_VI = "Campuchia đã bắt giữ bao nhiêu nghi phạm liên quan đến lừa đảo?"
 
@@ -46,7 +46,7 @@ def test_weak_retrieval_refuses_without_calling_the_model(make):
 def test_the_refusal_floor_reads_the_best_score_not_the_first_passage():
     # Anchors may rank a less similar passage first: the model is still asked when another one
     # reaches the floor, and only when none does is it refused unasked.
-    from rag.answering import stream_answer
+    from rag.answering.generate import stream_answer
     from rag.types import Passage
 
     def p(i, score):

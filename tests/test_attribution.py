@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering import Excerpt, Span, attribute_by_meaning, finish
-from rag.messages import message
+from rag.answering.generate import Excerpt, Span, attribute_by_meaning, finish
+from rag.present.messages import message
 from rag.types import Passage
 
 EN = "The Commission has a monopoly on initiating legislation, while Parliament can amend it."

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, load_settings
-from rag.cli import main
+from ui.cli import main
 from rag.errors import ConfigError, EmptyQuestion, PathNotFound, QuestionWithoutWords
-from rag.llm import ScriptedLLM
+from rag.backends.llm import ScriptedLLM
 from tests.conftest import SEEDS
 from ui.app import chat_turn
 

@@ -53,7 +53,7 @@ def server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(RAG_HOME=str(home), RAG_EMBED_BACKEND="fake", RAG_LLM_BACKEND="fake", RAG_LANGUAGE="fr",
                RAG_MIN_SCORE="-1")
-    rag = [sys.executable, "-m", "rag.cli"]
+    rag = [sys.executable, "-m", "ui.cli"]
     subprocess.run([*rag, "ingest", str(docs)], env=env, check=True, capture_output=True, timeout=300)
     port = _free_port()
     log = open(home / "serve.log", "w")

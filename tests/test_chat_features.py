@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from rag.render import conversation_markdown, document_html
+from rag.present.render import conversation_markdown, document_html
 from rag.types import Chunk
 from ui.app import (
     SKIP, Gate, add_files, chat_turn, delete_document, export_conversation, library_rows, open_source,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rag.chunking import chunk_spans, split_sentences, weighted_len
-from rag.cleaning import Span, clean, is_blank_char
+from rag.ingestion.chunk import chunk_spans, split_sentences, weighted_len
+from rag.ingestion.clean import Span, clean, is_blank_char
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 SIZE, MAX = 600, 900

@@ -1,7 +1,7 @@
 """Citation parsing: raw model text in, clean text and checked citation numbers out. No model."""
 import pytest
 
-from rag.citations import parse_reply
+from rag.answering.citations import parse_reply
 
 CASES = [
     # (raw reply, passages retrieved, clean text, cited numbers, refused, dropped)
@@ -38,7 +38,7 @@ def test_parse_reply(raw, n, text, cited, refused, dropped):
         assert got.dropped == dropped
 
 
-from rag.citations import attribute  # noqa: E402
+from rag.answering.citations import attribute  # noqa: E402
 
 SOURCES = [
     "Myanmar đã trao trả hơn 5.500 nghi phạm cho Trung Quốc thông qua cơ chế phối hợp ba bên.",
@@ -72,7 +72,7 @@ def test_attribute_quoted_sentences(text, expected, added):
     assert attribute(text, SOURCES) == (expected, added)
 
 
-from rag.citations import verify  # noqa: E402
+from rag.answering.citations import verify  # noqa: E402
 
 PASSAGES = [
     "Myanmar đã trao trả hơn 5.500 nghi phạm. Trong khi đó, phía Campuchia đã bắt giữ 2.141 nghi phạm.",

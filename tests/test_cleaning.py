@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cleaning import Cleaned, Span, clean
+from rag.ingestion.clean import Cleaned, Span, clean
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 
@@ -236,7 +236,7 @@ BOILERPLATE_LINES = {
 
 
 def test_spam_filter_loses_no_real_sentence_and_keeps_no_spam(capsys):
-    from rag.chunking import split_sentences
+    from rag.ingestion.chunk import split_sentences
 
     sentences = lost = spam = spam_kept = 0
     for path in SEEDS:
@@ -270,7 +270,7 @@ def test_spam_filter_loses_no_real_sentence_and_keeps_no_spam(capsys):
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from rag.cleaning import is_blank_char  # noqa: E402
+from rag.ingestion.clean import is_blank_char  # noqa: E402
 
 LINE_PARTS = st.one_of(
     st.text(alphabet="abcXYZ éđơ電信網 0123456789.,;:!?|/>»·•-*()[]<>&#\"'", max_size=40),

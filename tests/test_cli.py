@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rag.cli import main
+from ui.cli import main
 from tests.conftest import SEEDS
 
 

@@ -18,15 +18,15 @@ from tests.conftest import ROOT
 # and while it writes, not only before or after.
 CHILD = """
 import sys, time
-from rag import embeddings
+from rag.backends import embeddings
 class Slow(embeddings.HashEmbedding):
     def _get_text_embeddings(self, texts):
         time.sleep(0.006 * len(texts))  # per text, so the run lasts as long whatever the batch size
         return [self._get_text_embedding(t) for t in texts]
 embeddings.EMBEDDERS["fake"] = Slow
-from rag import index_writer
+from rag.ingestion import write as index_writer
 index_writer.EMBED_BATCH, index_writer.GROUP_TEXTS = 8, 24  # many small groups: kills land between writes
-from rag.cli import main
+from ui.cli import main
 import rag.api
 a = rag.api.get_assistant()
 a.centering, a.store.count(), a.sentences.count(), a.keywords  # set up: the parent times its kill from here

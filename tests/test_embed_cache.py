@@ -2,7 +2,7 @@
 models and sides apart."""
 from __future__ import annotations
 
-from rag.embed_cache import CachedEmbedder, EmbeddingCache, embed_texts
+from rag.backends.embed_cache import CachedEmbedder, EmbeddingCache, embed_texts
 
 
 class Counting:

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from rag.cli import main
+from ui.cli import main
 from rag.errors import InvalidInput
-from rag.evaluation import Question, load_dataset, sample, summarize
+from rag.evaluation.retrieval import Question, load_dataset, sample, summarize
 
 
 def write_jsonl(path, rows):

@@ -11,10 +11,10 @@ import shutil
 import pytest
 
 from rag import Assistant, load_settings
-from rag.answering import SOURCES_CLOSE, SOURCES_OPEN, SYSTEM_PROMPT, EXAMPLE
-from rag.citations import parse_reply
-from rag.llm import ScriptedLLM
-from rag.render import escape_md, sources_markdown
+from rag.answering.generate import SOURCES_CLOSE, SOURCES_OPEN, SYSTEM_PROMPT, EXAMPLE
+from rag.answering.citations import parse_reply
+from rag.backends.llm import ScriptedLLM
+from rag.present.render import escape_md, sources_markdown
 from tests.conftest import SEEDS
 
 INJECTIONS = [

@@ -5,7 +5,7 @@ import pytest
 
 from rag import Assistant, load_settings
 from rag.errors import IndexBusy, PathNotFound
-from rag.ingest import index_lock
+from rag.ingestion.pipeline import index_lock
 
 SPAM = ("无码", "毛片", "fomfv", "<th", "Comment(s)")
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from rag import Assistant, load_settings
-from rag.background import ahead
+from rag.ingestion.background import ahead
 
 
 def test_ahead_yields_everything_in_order():

@@ -45,7 +45,7 @@ def test_right_document_in_top_5(real, question, document):
 
 
 def _rag(env, *args):
-    return subprocess.run([sys.executable, "-m", "rag.cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -70,7 +70,7 @@ def test_real_rag_ask_cites_the_right_document(tmp_path):
 
 
 def test_model_is_assembled_verified_and_rebuilt_when_corrupt(tmp_path):
-    from rag.model_file import MODEL_SHA256, ensure_model, sha256_file
+    from rag.backends.model_file import MODEL_SHA256, ensure_model, sha256_file
 
     path = ensure_model(tmp_path, progress=False)
     assert sha256_file(path) == MODEL_SHA256

@@ -8,9 +8,9 @@ import string
 
 import pytest
 
-from rag import messages
-from rag.messages import language_label, message
-from rag.render import answer_text, conversation_markdown, flag_text, sources_markdown
+from rag.present import messages
+from rag.present.messages import language_label, message
+from rag.present.render import answer_text, conversation_markdown, flag_text, sources_markdown
 from rag.types import Answer, Passage
 from ui import labels
 from ui.app import add_files, delete_document, library_headers

@@ -6,8 +6,8 @@ import sqlite3
 import pytest
 
 from rag import Assistant, load_settings
-from rag.keyword_sync import KeywordSync
-from rag.keywords import KeywordIndex
+from rag.ingestion.keyword_sync import KeywordSync
+from rag.retrieval.keywords import KeywordIndex
 from tests.servers import ServerFailed, chroma_server
 
 EDITED = "003_912a6ae6278a5b97.txt"

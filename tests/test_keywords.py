@@ -6,10 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from rag import keywords, tokenize
+from rag.retrieval import keywords
+from rag.text import tokenize
 from rag.errors import RagError
 from rag.errors import KeywordIndexStale
-from rag.keywords import KeywordIndex, KeywordItem
+from rag.retrieval.keywords import KeywordIndex, KeywordItem
 
 PASSAGES = [
     KeywordItem("fr:0", "fr.md", "Le Cambodge a arrêté 2.141 suspects lors de l'opération Première Lumière.", "fr"),

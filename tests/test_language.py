@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.cleaning import clean
-from rag.language import LANGUAGE_NAMES, chinese_variant, detect, name
+from rag.ingestion.clean import clean
+from rag.text.language import LANGUAGE_NAMES, chinese_variant, detect, name
 
 SEEDS = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
 
@@ -88,7 +88,7 @@ def test_names():
 
 
 def test_every_detectable_code_has_a_name():
-    from rag.language import _CANDIDATES
+    from rag.text.language import _CANDIDATES
 
     assert all(code == "zh" or code in LANGUAGE_NAMES for code in _CANDIDATES)
     assert "und" in LANGUAGE_NAMES

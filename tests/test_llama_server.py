@@ -11,7 +11,7 @@ import time
 import pytest
 
 from rag import Assistant, Delta, Final, Sources, load_settings
-from rag.llm import OpenAILLM
+from rag.backends.llm import OpenAILLM
 from tests.servers import llama_server
 
 QUESTION = "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?"
@@ -20,7 +20,7 @@ QUESTION = "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server] (the `local` extra)")
-    from rag.model_file import ensure_model
+    from rag.backends.model_file import ensure_model
 
     model = ensure_model(tmp_path_factory.mktemp("model"), progress=False)
     logs = tmp_path_factory.mktemp("llama-server")

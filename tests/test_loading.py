@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import UnreadableFile
-from rag.loading import SourceText, read_text
+from rag.ingestion.load import SourceText, read_text
 
 FRENCH = "Le ministère a annoncé l’arrestation de 2 000 suspects et saisi 50 millions d’€ à l’étranger.\r\nÉté, café.\n"
 SIMPLIFIED = "中国警方加强国际执法合作，打击电信网络诈骗。去年共破获案件三十九万起，同比上升百分之五点七。\n"

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from rag.numbers import Quantity, all_found, localize, numbers_in, quantities, readings, spelled, unsupported_numbers
+from rag.text.numbers import Quantity, all_found, localize, numbers_in, quantities, readings, spelled, unsupported_numbers
 
 
 @pytest.mark.parametrize("token,expected", [

@@ -16,7 +16,7 @@ import pytest
 
 from rag import load_settings
 from rag.errors import BackendUnavailable
-from rag.llm import OpenAILLM
+from rag.backends.llm import OpenAILLM
 
 REPLY = ["Campuchia ", "đã bắt giữ ", "2.141 nghi phạm [1]."]
 

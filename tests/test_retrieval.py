@@ -5,7 +5,7 @@ import pytest
 
 from rag import Assistant, load_settings
 from rag.errors import ConfigError
-from rag.retrieval import parse_stages, rrf
+from rag.retrieval.stages import parse_stages, rrf
 
 
 @pytest.mark.parametrize("value,stages", [
@@ -53,7 +53,7 @@ def test_scores_are_cosine_plus_weighted_keyword_even_for_keyword_only_hits(seed
 
 
 def test_anchors_reorder_candidates_but_leave_their_scores(seeds_copy):
-    from rag.anchors import of_passage, of_question
+    from rag.text.anchors import of_passage, of_question
 
     q = "How many suspects were arrested in Indonesia, and what happened on September 6?"
     a = Assistant(load_settings(retrieval="dense,anchor", weight_anchor=1.0, candidates=60, top_k=5))

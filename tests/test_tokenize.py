@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import tokenize
-from rag.tokenize import tokens
+from rag.text import tokenize
+from rag.text.tokenize import tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""The web chat (Gradio). It calls only `rag`'s public API and renders with `rag.render`.
+"""The web chat (Gradio). It calls only `rag`'s public API and renders with `rag.present.render`.
 
 Every browser tab gets its own chat history and answers (Gradio keeps component values and State
 per session); the Assistant it shares holds no per-user state. Retrieval runs concurrently, and
@@ -13,6 +13,7 @@ from typing import Iterator
 
 import store as _store  # noqa: F401  (offline switches before gradio is imported)
 
+from .gate import Gate
 from .labels import LANGUAGES, request_language, say, translations
 
 EXAMPLES = [
@@ -57,49 +58,9 @@ def _confirm_delete_js() -> str:
 CONFIRM_DELETE_JS = _confirm_delete_js()
 
 
-class Gate:
-    """At most `limit` generations at once; the others wait in arrival order and can see their place."""
-
-    def __init__(self, limit: int = 1) -> None:
-        self.limit = limit
-        self._cond = threading.Condition()
-        self._waiting: list[object] = []
-        self._running = 0
-
-    def enter(self, poll: float = 0.5) -> Iterator[int]:
-        """Yield the number of questions ahead while waiting; return once it is this one's turn.
-        The caller must call `leave()` after; closing the generator early gives up the place."""
-        ticket = object()
-        with self._cond:
-            self._waiting.append(ticket)
-        try:
-            while True:
-                with self._cond:
-                    if self._running < self.limit and self._waiting[0] is ticket:
-                        self._waiting.pop(0)
-                        self._running += 1
-                        self._cond.notify_all()
-                        return
-                    ahead = self._waiting.index(ticket) + self._running
-                yield ahead
-                with self._cond:
-                    self._cond.wait(timeout=poll)
-        except BaseException:
-            with self._cond:
-                if ticket in self._waiting:
-                    self._waiting.remove(ticket)
-                self._cond.notify_all()
-            raise
-
-    def leave(self) -> None:
-        with self._cond:
-            self._running -= 1
-            self._cond.notify_all()
-
-
 def _answer_markdown(answer) -> str:
-    from rag.messages import message
-    from rag.render import escape_md, flag_text
+    from rag.present.messages import message
+    from rag.present.render import escape_md, flag_text
 
     text = escape_md(answer.text)
     # escape_md protects brackets; the markers we checked ourselves are safe to show plainly.
@@ -148,8 +109,8 @@ def chat_turn(assistant, message: str, history: list[dict], gate: Gate | None = 
     Kept free of Gradio so it can be tested directly with the fake backends.
     """
     from rag import Delta, RagError, Sources
-    from rag.messages import error_message, message as say
-    from rag.render import sources_markdown
+    from rag.present.messages import error_message, message as say
+    from rag.present.render import sources_markdown
 
     history = list(history or [])
     language = assistant.language_of(message) if message and message.strip() else "en"
@@ -232,7 +193,7 @@ def open_source(assistant, answer, value: str) -> str:
     import html
 
     from rag import RagError
-    from rag.render import document_html
+    from rag.present.render import document_html
 
     passage, spans = _chosen(answer, value)
     if passage is None:
@@ -250,7 +211,7 @@ def translate_source(assistant, answer, value: str) -> str:
     import html
 
     from rag import RagError
-    from rag.messages import error_message, language_label, message
+    from rag.present.messages import error_message, language_label, message
 
     passage, spans = _chosen(answer, value)
     if passage is None:
@@ -279,7 +240,7 @@ def library_headers(language: str = "en") -> list[str]:
 
 def library_rows(assistant, language: str = "en") -> list[list]:
     from rag import RagError
-    from rag.messages import language_label
+    from rag.present.messages import language_label
 
     try:
         docs = assistant.documents()
@@ -318,7 +279,7 @@ def add_files(assistant, paths: list[str], progress=None, language: str = "en") 
 
 def delete_document(assistant, name: str, language: str = "en") -> str:
     from rag import RagError
-    from rag.messages import error_message
+    from rag.present.messages import error_message
 
     if not name:
         return say("nothing_deleted", language)
@@ -330,7 +291,7 @@ def delete_document(assistant, name: str, language: str = "en") -> str:
 
 def export_conversation(answers: list) -> str | None:
     """Write the conversation as Markdown with footnote citations; the path is offered for download."""
-    from rag.render import conversation_markdown
+    from rag.present.render import conversation_markdown
 
     if not answers:
         return None

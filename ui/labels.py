@@ -1,4 +1,4 @@
-"""The web page's own words in the five languages it serves (answers carry theirs: rag.messages).
+"""The web page's own words in the five languages it serves (answers carry theirs: rag.present.messages).
 
 Static labels go through Gradio's I18n, which picks them by the browser's language. The few
 places Gradio cannot translate (table headers, a file box's label) and the replies of the
@@ -6,7 +6,7 @@ Documents tab are chosen on the server from the request's Accept-Language (`requ
 """
 from __future__ import annotations
 
-LANGUAGES = ("en", "fr", "vi", "zh-Hans", "zh-Hant")
+from rag.text.language import SUPPORTED as LANGUAGES  # the order of each entry's texts below
 
 _TEXTS: dict[str, tuple[str, str, str, str, str]] = {
     # key: (en, fr, vi, zh-Hans, zh-Hant)

@@ -1,0 +1,1 @@
+"""From passages to a checked answer: prompts, generation, follow-ups, citations and their checks, translation."""

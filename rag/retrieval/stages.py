@@ -1,0 +1,170 @@
+"""Retrieval: one pipeline with named stages, chosen by `RAG_RETRIEVAL` (comma-separated).
+
+- `dense`: the question's embedding against the chunk vectors (cosine). Always on.
+- `center`: language centering (`centering.py`): stored vectors and the question's are centred on
+  their language's reference mean, so a question is not pulled towards its own language. Stores
+  are built to match (ingestion reads the same setting).
+- `sentence`: every chunk's sentences are embedded too (a second collection); a chunk's score
+  takes in its best sentence, because one sentence holds the answer and a whole chunk dilutes it.
+- `keyword`: multilingual BM25 (`keywords.py`), added with a small weight: it sharpens
+  same-language matches without crowding out passages in other languages.
+- `anchor`: the countries and dates the question names (`anchors.py`), read alike in every
+  language; a candidate holding them ranks higher (rarer anchors weigh more), its score unchanged.
+
+The final score is a weighted sum (weights in settings, chosen on the xquad-piaf benchmark, see
+docs/retrieval.md): `w_chunk * chunk cosine + w_sentence * best sentence cosine + w_keyword * BM25
+/ best BM25`; candidates are ranked by that plus `w_anchor * anchor bonus`. Every candidate gets
+all its terms: a chunk found only by keywords or sentences has its cosine read from the store.
+`ask`, `search` and `rag eval` all go through `Retriever.search`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from store import Hit, VectorStore
+
+from rag.text import anchors
+from rag.errors import ConfigError
+from rag.types import Passage
+
+STAGES = ("dense", "center", "sentence", "keyword", "anchor")
+
+
+def parse_stages(value: str) -> tuple[str, ...]:
+    stages = tuple(s.strip() for s in value.split(",") if s.strip())
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ConfigError(f"unknown retrieval stage(s) {', '.join(map(repr, unknown))}; known: {', '.join(STAGES)}")
+    if "dense" not in stages:
+        raise ConfigError("retrieval stages must include 'dense'")
+    return stages
+
+
+def to_passage(hit: Hit, score: float | None = None) -> Passage:
+    m = hit.metadata
+    return Passage(
+        id=hit.id,
+        document=hit.document,
+        language=str(m.get("language", "und")),
+        text=hit.text,
+        start=int(m.get("start", 0)),
+        end=int(m.get("end", 0)),
+        score=float(hit.score if score is None else score),
+    )
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None) -> list[str]:
+    """Reciprocal rank fusion: ids ordered by sum of weight / (k + rank). Kept for comparison runs."""
+    weights = weights or [1.0] * len(rankings)
+    score: dict[str, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, id_ in enumerate(ranking, 1):
+            score[id_] = score.get(id_, 0.0) + w / (k + rank)
+    return sorted(score, key=lambda i: (-score[i], i))
+
+
+@dataclass(frozen=True)
+class Weights:
+    chunk: float = 0.25
+    sentence: float = 0.75
+    keyword: float = 0.03
+    anchor: float = 0.0
+
+
+@dataclass
+class Retriever:
+    store: VectorStore
+    embedder: object
+    stages: tuple[str, ...] = ("dense",)
+    keywords: object | None = None  # KeywordIndex, for the "keyword" stage
+    centering: object | None = None  # LanguageCentering, for the "center" stage
+    sentences: VectorStore | None = None  # sentence vectors, for the "sentence" stage
+    candidates: int = 30
+    weights: Weights = Weights()
+
+    def query_vector(self, query: str, language: str, vector: Sequence[float] | None = None) -> list[float]:
+        v = vector if vector is not None else self.embedder.get_query_embedding(query)
+        if "center" in self.stages and self.centering is not None:
+            v = self.centering.apply(v, language, "query")
+        return list(v)
+
+    def search(
+        self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None
+    ) -> list[Passage]:
+        """Top-k passages, best first. `vector` lets a caller pass a precomputed (raw) query embedding."""
+        return self.retrieve(query, k, language, vector)[0]
+
+    def retrieve(
+        self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None
+    ) -> tuple[list[Passage], list[float]]:
+        """`search`, also returning the (centred) query vector for `best_sentences`."""
+        qv = self.query_vector(query, language, vector)
+        return self._rank(query, k, language, qv), qv
+
+    def best_sentences(self, passages: Sequence[Passage], qv: Sequence[float], per_passage: int = 2
+                       ) -> dict[str, list[Hit]]:
+        """For each passage, its `per_passage` sentences closest to the query, in document order.
+
+        Uses the stored sentence vectors; empty when the sentence stage is off.
+        """
+        if self.sentences is None or "sentence" not in self.stages or not passages:
+            return {}
+        wanted = {p.id for p in passages}
+        ids: list[str] = []
+        for doc in dict.fromkeys(p.document for p in passages):
+            ids += [h.id for h in self.sentences.get_document(doc) if h.metadata.get("chunk_id") in wanted]
+        by_chunk: dict[str, list[Hit]] = {}
+        for h in self.sentences.get(ids, embedding=qv):
+            by_chunk.setdefault(str(h.metadata["chunk_id"]), []).append(h)
+        return {
+            cid: sorted(sorted(hits, key=lambda h: -h.score)[:per_passage], key=lambda h: int(h.metadata["start"]))
+            for cid, hits in by_chunk.items()
+        }
+
+    def _rank(self, query: str, k: int, language: str, qv: list[float]) -> list[Passage]:
+        use_sentences = "sentence" in self.stages and self.sentences is not None
+        use_keywords = "keyword" in self.stages and self.keywords is not None
+        use_anchors = "anchor" in self.stages and self.weights.anchor > 0
+        if not use_sentences and not use_keywords and not use_anchors:
+            return [to_passage(h) for h in self.store.query(qv, k)]
+
+        n = max(k, self.candidates)
+        chunk_hits = {h.id: h for h in self.store.query(qv, n)}
+        sentence_best: dict[str, float] = {}
+        sentence_floor = 0.0
+        if use_sentences:
+            found = self.sentences.query(qv, n * 4)
+            for h in found:
+                cid = str(h.metadata.get("chunk_id", ""))
+                sentence_best[cid] = max(sentence_best.get(cid, -1.0), h.score)
+            # A chunk none of whose sentences made the list scores at most the last one listed.
+            sentence_floor = found[-1].score if found else 0.0
+        keyword: dict[str, float] = {}
+        if use_keywords:
+            found_kw = self.keywords.search(query, n, language)
+            top = found_kw[0][1] if found_kw and found_kw[0][1] > 0 else 1.0
+            keyword = {i: s / top for i, s in found_kw}
+
+        ids = list(dict.fromkeys([*chunk_hits, *sentence_best, *keyword]))
+        missing = [i for i in ids if i not in chunk_hits]
+        chunk_hits.update({h.id: h for h in self.store.get(missing, embedding=qv)})
+        w = self.weights
+        asked = anchors.of_question(query) if use_anchors else frozenset()
+        bonus = anchors.bonuses(asked, {i: h.text for i, h in chunk_hits.items()}) if asked else {}
+        scored = []
+        for i in ids:
+            hit = chunk_hits.get(i)
+            if hit is None:  # listed by a side index but no longer in the store
+                continue
+            if use_sentences:
+                s = w.chunk * hit.score + w.sentence * sentence_best.get(i, sentence_floor)
+            else:
+                s = hit.score
+            s += w.keyword * keyword.get(i, 0.0)
+            # Anchors reorder candidates but leave their score, which `min_score` reads: a question
+            # naming a country is not more answerable because some passage names it too.
+            rank = s + w.anchor * bonus.get(i, 0.0)
+            scored.append((rank, s, i))
+        scored.sort(key=lambda t: (-t[0], t[2]))
+        return [to_passage(chunk_hits[i], s) for _r, s, i in scored[:k]]

@@ -1,0 +1,1 @@
+"""Language-aware text knowledge shared by every stage: languages and scripts, numbers, places, dates, tokens."""

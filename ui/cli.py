@@ -1,0 +1,320 @@
+"""The `rag` command: ingest, search, ask, documents, serve. Every command has `--json`.
+
+Errors from the library (`RagError`) become one line on stderr and an exit code; nothing else here
+knows about Chroma or models.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+import store as _store  # noqa: F401  (offline switches before anything else is imported)
+
+from rag.errors import InvalidInput, RagError
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr (count, rate, elapsed), created on the first report. The total may grow
+    while it runs (ingestion learns it as files are prepared), so it is closed by the caller."""
+
+    def __init__(self, label: str, unit: str) -> None:
+        self.label, self.unit, self.bar = label, unit, None
+
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            if total == 0:
+                return
+            self.bar = tqdm(total=total, desc=self.label, unit=self.unit, file=sys.stderr)
+        if total != self.bar.total:
+            self.bar.total = total
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.api import get_assistant
+
+    assistant = get_assistant()
+    paths = args.paths or ["seeds"]
+    # Counts every embedded text: the chunks and, for the sentence index, their sentences.
+    bar = None if args.json else _ProgressBar("embedding chunks+sentences", "text")
+    try:
+        report = assistant.ingest(paths, prune=args.prune, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        _print_json(report.to_dict())
+        return 1 if report.skipped else 0
+    print(
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)}, repaired {len(report.repaired)}; {report.chunks} chunks written "
+        f"({assistant.describe_store()})"
+    )
+    for note in report.notices:
+        print(f"note: {note}")
+    for path, doc in report.duplicates:
+        print(f"duplicate {path}: same content as {doc}, already indexed; not stored again")
+    for path, reason in report.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    return 1 if report.skipped else 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.api import get_assistant
+    from rag.present.render import passage_line
+
+    passages = get_assistant().search(args.query, args.k)
+    if args.json:
+        _print_json([p.to_dict() for p in passages])
+    elif not passages:
+        print("no passages: the index is empty (run `rag ingest`)")
+    else:
+        for i, p in enumerate(passages, 1):
+            print(passage_line(i, p))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.api import get_assistant
+    from rag.present.render import answer_text
+
+    assistant = get_assistant()
+    try:
+        answer = assistant.ask(args.question)
+    except RagError as e:
+        # Said in the asker's language (the detail, naming a URL or a setting, stays as raised).
+        language = assistant.language_of(args.question) if args.question.strip() else "en"
+        if language == "en":
+            raise
+        from rag.present.messages import error_message
+
+        print(f"error: {error_message(e, language)}", file=sys.stderr)
+        return e.exit_code
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        print(answer_text(answer))
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    from rag.api import get_assistant
+
+    docs = get_assistant().documents()
+    if args.json:
+        _print_json([d.to_dict() for d in docs])
+    elif not docs:
+        print("no documents indexed (run `rag ingest`)")
+    else:
+        for d in docs:
+            print(f"{d.document}\t{d.language}\t{d.chunks} chunks\t{d.ingested_at}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from rag.api import get_assistant
+
+    assistant = get_assistant()
+    results = {name: assistant.delete(name) for name in args.names}
+    if args.json:
+        _print_json({"deleted": [n for n, ok in results.items() if ok],
+                     "not_found": [n for n, ok in results.items() if not ok]})
+    else:
+        for name, ok in results.items():
+            print(f"deleted {name}" if ok else f"not in the index: {name}", file=sys.stdout if ok else sys.stderr)
+    return 0 if all(results.values()) else 1
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    from rag.api import get_assistant
+    from rag.backends.model_file import ensure_model
+
+    path = ensure_model(get_assistant().settings.model_dir, progress=not args.json, verify=args.verify)
+    if args.json:
+        _print_json({"path": str(path), "verified": True})
+    else:
+        print(f"local model ready: {path}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rag.api import get_assistant
+
+    if args.unanswerable < 0:
+        raise InvalidInput(f"--unanswerable must be 0 or more, got {args.unanswerable}")
+    if args.answers and (args.stages or args.compare):
+        raise InvalidInput("--stages and --compare apply to retrieval recall; --answers measures the "
+                           "configured pipeline (set RAG_RETRIEVAL to try other stages)")
+    assistant = get_assistant()
+    bars: dict = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.json:
+            return
+        from tqdm import tqdm
+
+        bar = bars.get(stage)
+        if bar is None and total:
+            bar = bars[stage] = tqdm(total=total, desc=stage, file=sys.stderr, leave=False)
+        if bar is not None:
+            bar.update(done - bar.n)
+            if done >= total:
+                bar.close()
+                bars.pop(stage)
+
+    if args.answers:
+        from rag.evaluation.answers import load_cases, records_path, run_answer_eval, table as answers_table
+
+        def say(line: str) -> None:  # one line per question: a bar would hide what each one did
+            if not args.json:
+                print(line, file=sys.stderr, flush=True)
+
+        def indexing(stage: str, done: int, total: int) -> None:
+            if stage == "indexing":
+                progress(stage, done, total)
+
+        ds, answerable, unanswerable = load_cases(Path(args.dataset), args.limit, args.unanswerable)
+        out = records_path(assistant.settings.home, ds.name)
+        run = run_answer_eval(ds, answerable, unanswerable, assistant, out, progress=indexing, note=say)
+        if args.json:
+            _print_json(run.to_dict())
+        else:
+            print(answers_table(run))
+        return 0
+
+    from rag.backends.embed_cache import EmbeddingCache
+    from rag.evaluation.retrieval import load_dataset, run_eval, sample, table
+
+    ds = load_dataset(Path(args.dataset))
+    questions = sample(ds.questions, args.limit)
+    configs = [tuple(c.split(",")) for c in args.stages] if args.stages else [tuple(assistant.stages)]
+    if args.compare:
+        configs = [("dense",), ("dense", "keyword"), ("dense", "center"), ("dense", "center", "keyword"),
+                   ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword"),
+                   ("dense", "center", "sentence", "keyword", "anchor")]
+    cache = EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
+    runs = []
+    for stages in configs:
+        runs.append(run_eval(ds, assistant.settings, assistant.embedder, stages, questions, cache, progress))
+    if args.json:
+        _print_json({
+            "dataset": str(args.dataset), "questions": len(questions),
+            "runs": [{"stages": list(r.stages), **r.summary, "latency_ms": r.latency_ms} for r in runs],
+        })
+    else:
+        print(f"dataset {ds.name}: {len(questions)} questions ({ds.kind})")
+        print(table(runs))
+    return 0
+
+
+def _parse_auth(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise InvalidInput("--auth must be USER:PASSWORD with both parts non-empty")
+    return user, password
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    auth = _parse_auth(args.auth)
+    local = args.host in ("127.0.0.1", "localhost", "::1")
+    if not local and auth is None and not args.no_auth:
+        raise InvalidInput(
+            f"refusing to serve on {args.host} without credentials: anyone who can reach this address "
+            "could read your documents. Pass --auth USER:PASSWORD, or --no-auth if you really mean it."
+        )
+    from rag.api import get_assistant
+
+    # The one upward edge: the CLI is the program's top, and `serve` launches the UI package.
+    from ui.app import launch
+
+    launch(get_assistant(), host=args.host, port=args.port, auth=auth)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Ask questions about your documents, with cited answers.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("ingest", help="index files or directories (default: seeds/)")
+    s.add_argument("paths", nargs="*", help="files or directories to ingest")
+    s.add_argument("--prune", action="store_true", help="remove indexed documents whose files are gone")
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("search", help="show the passages retrieved for a query")
+    s.add_argument("query")
+    s.add_argument("-k", type=int, default=None, help="number of passages (default: RAG_TOP_K)")
+    s.add_argument("--json", action="store_true", help="print passages as JSON")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("ask", help="answer a question from the indexed documents, with citations")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="print the answer as JSON")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("documents", help="list indexed documents")
+    s.add_argument("--json", action="store_true", help="print the list as JSON")
+    s.set_defaults(func=cmd_documents)
+
+    s = sub.add_parser("delete", help="remove documents from the index, by name as `rag documents` lists them")
+    s.add_argument("names", nargs="+", metavar="NAME")
+    s.add_argument("--json", action="store_true", help="print what was deleted as JSON")
+    s.set_defaults(func=cmd_delete)
+
+    s = sub.add_parser("eval", help="measure retrieval recall (or, with --answers, answer quality) on a dataset")
+    s.add_argument("--dataset", default="eval/seeds", help="dataset directory (default: eval/seeds)")
+    s.add_argument("--limit", type=int, default=None, help="a deterministic sample of N questions")
+    s.add_argument("--answers", action="store_true",
+                   help="answer quality end to end (accuracy, citations, language, refusals, latency) through "
+                        "the same code as `rag ask`; runs the LLM on every question")
+    s.add_argument("--unanswerable", type=int, default=20, metavar="N",
+                   help="with --answers: also ask N unanswerable questions (default 20; 0: none)")
+    s.add_argument("--stages", action="append", help="retrieval stages to run, e.g. dense,center (repeatable)")
+    s.add_argument("--compare", action="store_true", help="run every stage combination, one table")
+    s.add_argument("--json", action="store_true", help="print the results as JSON")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("model", help="assemble and verify the packaged local model (done on first use otherwise)")
+    s.add_argument("--verify", action="store_true", help="re-hash the model file even if it was verified before")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.set_defaults(func=cmd_model)
+
+    s = sub.add_parser("serve", help="open the web chat")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=7860)
+    s.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed off 127.0.0.1)")
+    s.add_argument("--no-auth", action="store_true", help="serve off 127.0.0.1 without a login")
+    s.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RagError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
