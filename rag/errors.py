@@ -54,6 +54,12 @@ class DocumentNotFound(InvalidInput):
         super().__init__(f"no ingested document named {document!r}")
 
 
+class ConversationNotFound(InvalidInput):
+    def __init__(self, conversation: str) -> None:
+        self.conversation = conversation
+        super().__init__(f"no conversation {conversation!r}")
+
+
 class ConfigError(RagError):
     """A setting has a value we cannot use, or names something unknown."""
 
