@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
@@ -166,8 +166,28 @@ class Settings(BaseSettings):
     language: str | None = Field(
         default=None, description="Force the answer language (`fr`, `en`, `vi`, `zh-Hans`, `zh-Hant`)."
     )
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys accepted by the JSON API of `rag serve` (`/v1/...`), comma-separated, sent as "
+        "`Authorization: Bearer KEY`. Without keys (here or in `RAG_API_KEYS_FILE`) the API is open, which "
+        "`rag serve` allows only on 127.0.0.1 or with `--no-auth`.",
+    )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="A file of API keys, one a line (`#` starts a comment), read when `rag serve` starts; "
+        "used with `RAG_API_KEYS`. Keeps keys out of the environment of every process.",
+    )
+    auth: SecretStr | None = Field(
+        default=None,
+        description="`USER:PASSWORD` of the web page's login under `rag serve` (an environment variable or "
+        "`RAG_AUTH_FILE`, not the command line, where `ps` and shell history show it).",
+    )
+    auth_file: Path | None = Field(
+        default=None, description="A file whose first line is the web page's `USER:PASSWORD` (see `RAG_AUTH`)."
+    )
 
-    @field_validator("chroma_url", "llm_base_url", "embed_base_url", "embed_query_model", "language", mode="before")
+    @field_validator("chroma_url", "llm_base_url", "embed_base_url", "embed_query_model", "language",
+                     "api_keys", "api_keys_file", "auth", "auth_file", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
