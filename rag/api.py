@@ -207,11 +207,14 @@ class Assistant:
         lang = detect(question)
         return lang if lang in SUPPORTED else "en"
 
-    def ask_stream(self, question: str, history: History | None = None) -> Iterator[Event]:
+    def ask_stream(self, question: str, history: History | None = None, *, max_tokens: int | None = None,
+                   temperature: float | None = None) -> Iterator[Event]:
         """Yield `Sources`, then `Delta`s, then `Final(answer)`.
 
         With `history` ((question, answer) pairs, oldest first), the question is first rewritten
         into a standalone one (shown as `answer.standalone_question`) for retrieval and answering.
+        `max_tokens` and `temperature` (a caller's own, e.g. the HTTP API's) apply to this answer
+        only; `max_tokens` never goes above `RAG_MAX_ANSWER_TOKENS`.
         """
         question = _clean_question(question)
         notices: list[str] = []
@@ -234,6 +237,11 @@ class Assistant:
             standalone, rewrite_failed = None, e
         query = standalone or question
         s = self.settings
+        if max_tokens is not None or temperature is not None:
+            s = s.model_copy(update={
+                "max_answer_tokens": min(max_tokens or s.max_answer_tokens, s.max_answer_tokens),
+                "temperature": s.temperature if temperature is None else temperature,
+            })
         self.keyword_sync.check()
         retriever = self.retriever
         passages, qv = retriever.retrieve(query, s.top_k, language=detect(query))
@@ -265,8 +273,9 @@ class Assistant:
         qv = retriever.query_vector(text, detect(text))
         return {h.id: h.score for h in retriever.sentences.get(list(sentence_ids), embedding=qv)}
 
-    def ask(self, question: str, history: History | None = None) -> Answer:
-        for event in self.ask_stream(question, history):
+    def ask(self, question: str, history: History | None = None, *, max_tokens: int | None = None,
+            temperature: float | None = None) -> Answer:
+        for event in self.ask_stream(question, history, max_tokens=max_tokens, temperature=temperature):
             if isinstance(event, Final):
                 return event.answer
         raise AssertionError("ask_stream ended without a final answer")  # pragma: no cover
