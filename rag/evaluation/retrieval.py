@@ -153,7 +153,7 @@ class EvalRun:
 
 
 def _index_benchmark(ds: Dataset, store, keywords, sentences, embedder, centering, cache, progress) -> None:
-    from rag.ingestion.pipeline import add_sentences
+    from rag.ingestion.repair import add_sentences
     from rag.retrieval.keywords import KeywordItem
 
     texts = [p["text"] for p in ds.passages]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Iterator, Sequence
 
 from store import Record, VectorStore
 
@@ -41,6 +41,34 @@ def sentence_rows(text: str, chunks) -> list[tuple]:
         for j, sp in enumerate(split_sentences(text, Span(start, end), max_size=SENTENCE_MAX)):
             rows.append((f"{cid}#{j}", doc, text[sp.start : sp.end], sp.start, sp.end, lang, cid))
     return rows
+
+
+def sentence_records(rows: Sequence[tuple], vectors: Sequence, signature: str) -> list[Record]:
+    """The sentence index's records for `sentence_rows` and their vectors."""
+    return [
+        Record(id_, doc, t, v, {"start": s0, "end": e0, "language": lang, "chunk_id": cid, "signature": signature})
+        for (id_, doc, t, s0, e0, lang, cid), v in zip(rows, vectors)
+    ]
+
+
+def embed_batches(embedder, texts: Sequence[str], langs: Sequence[str], centering=None,
+                  batch: int = EMBED_BATCH) -> Iterator[list]:
+    """The vectors of `texts`, one embedder call of `batch` texts at a time, each centred on its
+    text's language when `centering` is given; yields each call's vectors."""
+    for b in range(0, len(texts), batch):
+        vectors = embedder.get_text_embedding_batch(list(texts[b : b + batch]))
+        if centering is not None:
+            vectors = centering.apply_many(vectors, list(langs[b : b + batch])).tolist()
+        yield list(vectors)
+
+
+def remove_document(document: str, store: VectorStore, keywords=None, sentences: VectorStore | None = None) -> None:
+    """Delete one document from the chunk store and from the side indexes that are given."""
+    store.delete_document(document)
+    if keywords is not None:
+        keywords.delete_document(document)
+    if sentences is not None:
+        sentences.delete_document(document)
 
 
 @dataclass
@@ -107,11 +135,7 @@ class IndexWriter:
         vectors = self._embed(texts, langs)
         chunk_vectors, sentence_vectors = vectors[: len(p.chunks)], vectors[len(p.chunks) :]
         if self.sentences is not None and p.sentences:
-            self.sentences.add([
-                Record(id_, doc, t, v, {"start": s0, "end": e0, "language": lang, "chunk_id": cid,
-                                        "signature": self.sig})
-                for (id_, doc, t, s0, e0, lang, cid), v in zip(p.sentences, sentence_vectors)
-            ])
+            self.sentences.add(sentence_records(p.sentences, sentence_vectors, self.sig))
         if self.keywords is not None and p.keywords:
             self.keywords.add(p.keywords)
         # Last, and in one call: the chunks make the group's documents visible (module docstring).
@@ -120,13 +144,9 @@ class IndexWriter:
 
     def _embed(self, texts: list[str], langs: list[str]) -> list:
         out: list = []
-        for b in range(0, len(texts), self.embed_batch):
-            part = texts[b : b + self.embed_batch]
-            vectors = self.embedder.get_text_embedding_batch(part)
-            if self.centering is not None:
-                vectors = self.centering.apply_many(vectors, langs[b : b + self.embed_batch]).tolist()
-            out += list(vectors)
-            self.done += len(part)
+        for vectors in embed_batches(self.embedder, texts, langs, self.centering, self.embed_batch):
+            out += vectors
+            self.done += len(vectors)
             self._report()
         return out
 
