@@ -33,12 +33,19 @@ def flag_text(flag: str, language: str) -> str:
 def answer_text(a: Answer) -> str:
     """The CLI's human output: the answer, then its numbered sources (or the related passages).
     What is said to the reader is in the answer's language; the sources' lines are technical."""
-    lang = a.language
     lines = []
     if a.standalone_question:
-        lines.append(f"({message('understood_as', lang, question=a.standalone_question)})")
+        lines.append(f"({message('understood_as', a.language, question=a.standalone_question)})")
     lines.append(a.text)
-    lines += [f"⚠ {flag_text(f, lang)}" for f in a.flags]
+    footer = answer_footer(a)
+    return "\n".join(lines) + ("\n" + footer if footer else "")
+
+
+def answer_footer(a: Answer) -> str:
+    """What follows an answer's text in plain text: its flags, notices and sources (for a terminal
+    that has already streamed the text itself)."""
+    lang = a.language
+    lines = [f"⚠ {flag_text(f, lang)}" for f in a.flags]
     lines += [f"note: {n}" for n in a.notices]
     if a.citations:
         lines.append("")
