@@ -5,7 +5,7 @@ import pytest
 
 from rag import Assistant, load_settings
 from rag.errors import IndexBusy, PathNotFound
-from rag.ingestion.pipeline import index_lock
+from rag.ingestion.lock import index_lock
 
 SPAM = ("无码", "毛片", "fomfv", "<th", "Comment(s)")
 
@@ -48,6 +48,22 @@ def test_first_ingest_adds_every_seed_and_offsets_are_exact(assistant, seeds_cop
             m = hit.metadata
             assert original[m["start"] : m["end"]] == hit.text
             assert not any(s in hit.text for s in SPAM), hit.text
+
+
+def test_a_readme_in_a_users_folder_is_ingested_like_any_other_file(assistant, tmp_path):
+    docs = tmp_path / "notes"
+    (docs / "sub").mkdir(parents=True)
+    readme = ("# Warehouse notes\n\nThe Lyon warehouse opened in March 2019 and ships about "
+              "four hundred parcels a day to the eastern regions.\n")
+    (docs / "README.md").write_text(readme, encoding="utf-8")
+    (docs / "sub" / "readme.md").write_text(readme.replace("Lyon", "Lille"), encoding="utf-8")
+    (docs / "plan.txt").write_text("The plan for next year is to open a second warehouse near Marseille.\n",
+                                   encoding="utf-8")
+    report = assistant.ingest([docs])
+    assert sorted(report.added) == ["README.md", "plan.txt", "readme.md"]
+    assert not report.skipped
+    assert any("Lyon warehouse" in h.text for h in assistant.store.get_document("README.md"))
+    assert any("Lille warehouse" in h.text for h in assistant.store.get_document("readme.md"))
 
 
 def test_second_ingest_writes_nothing(seeds_copy):

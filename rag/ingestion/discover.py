@@ -39,6 +39,4 @@ def find_files(paths: Sequence[Path], suffixes: Iterable[str]) -> Found:
             kind = f"type {p.suffix.lower()}" if p.suffix else "a file without an extension"
             types = ", ".join(sorted(s.lstrip(".") for s in allowed))
             refused.append((str(p), f"{kind} is not allowed (RAG_UPLOAD_TYPES: {types})"))
-    # The seeds' README describes the corpus; it is not part of it.
-    files = [f for f in files if not (f.name.lower() == "readme.md" and f not in paths)]
     return Found(tuple(files), tuple(ignored), tuple(refused))
