@@ -1,17 +1,32 @@
 """Loading: a file's bytes -> its exact text, with the encoding that was used and a content hash.
 
-The text is the decoded file (for HTML and PDF, the text extracted from it) and nothing else (no newline or Unicode normalisation): citations are
-character offsets into it, so any rewriting here would move them. Only a byte-order mark is left
-out, because it is an encoding signal, not content.
+The text is the decoded file (for HTML, PDF, office files, EPUB and sheets, the text extracted from
+it, with the location of each page, slide or section) and nothing else (no newline or Unicode
+normalisation): citations are character offsets into it, so any rewriting here would move them.
+Only a byte-order mark is left out, because it is an encoding signal, not content.
 """
 from __future__ import annotations
 
 import codecs
 import hashlib
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import PathNotFound, UnreadableFile
+from rag.ingestion.archives import expect_text
+from rag.ingestion.locations import Extracted, Location
+
+# Formats read by a library: suffix -> (module, function(raw, where) -> Extracted). Imported on
+# first use: each library takes time to import and most files are plain text.
+LOADERS: dict[str, tuple[str, str]] = {
+    ".pdf": ("rag.ingestion.formats", "read_pdf"),
+    ".docx": ("rag.ingestion.office", "read_docx"),
+    ".odt": ("rag.ingestion.office", "read_odt"),
+    ".pptx": ("rag.ingestion.slides", "read_pptx"),
+    ".epub": ("rag.ingestion.epub", "read_epub"),
+    ".xlsx": ("rag.ingestion.sheets", "read_xlsx"),
+}
 
 # Longest BOMs first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -42,6 +57,10 @@ class SourceText:
     text: str
     encoding: str
     sha256: str
+    # Where each part of `text` comes from (PDF pages, slides, chapters, headings); empty for plain text.
+    locations: tuple[Location, ...] = ()
+    # What the reader should know about what was left out: pages without text, tables cut short.
+    warnings: tuple[str, ...] = ()
 
 
 def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
@@ -65,16 +84,23 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
     if not raw:
         raise UnreadableFile(where, "empty file")
     suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        from rag.ingestion.formats import pdf_to_text
-
-        text, encoding = pdf_to_text(raw, where), "pdf"
+    extracted: Extracted | None = None
+    if suffix in LOADERS:
+        module, function = LOADERS[suffix]
+        extracted = getattr(importlib.import_module(module), function)(raw, where)
+        text, encoding = extracted.text, suffix[1:]
     else:
+        expect_text(raw, suffix, where)
         text, encoding = _decode(raw, where)
         if suffix in (".html", ".htm"):
             from rag.ingestion.formats import html_to_text
 
             text, encoding = html_to_text(text), f"{encoding}, html"
+        elif suffix == ".csv" and text:
+            from rag.ingestion.sheets import read_csv
+
+            extracted = read_csv(text, where)
+            text, encoding = extracted.text, f"{encoding}, csv"
     if not text:
         raise UnreadableFile(where, "empty file")  # a BOM and nothing else
     return SourceText(
@@ -83,6 +109,8 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
         text=text,
         encoding=encoding,
         sha256=hashlib.sha256(raw).hexdigest(),
+        locations=extracted.locations if extracted else (),
+        warnings=extracted.warnings if extracted else (),
     )
 
 

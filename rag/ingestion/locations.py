@@ -1,0 +1,95 @@
+"""Where in a document a span of its extracted text sits: the PDF page or pptx slide, and a label for
+people ("p. 12", "slide 3", the chapter or heading it sits under).
+
+Loaders of structured formats build their text with `TextBuilder`, which records the segments as it
+goes, so `text[start:end]` of a segment is exactly what its page, slide or section holds."""
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True)
+class Location:
+    """A segment of the extracted text: `text[start:end]` is what page `page` (or the section named
+    `label`) holds. `page` is the 1-based PDF page or pptx slide, else None."""
+
+    start: int
+    end: int
+    page: int | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a loader gets out of a file: the text citations index into, where each part of it comes
+    from, and what the reader should know about what was left out (empty pages, cut tables)."""
+
+    text: str
+    locations: tuple[Location, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def location_at(locations: Sequence[Location], start: int, end: int | None = None) -> Location | None:
+    """The location of the span [start, end): the segment holding its start; when the start falls
+    between segments (on a blank line between pages), the first segment that begins inside the span.
+    `locations` are in text order and do not overlap, as every loader here makes them."""
+    if not locations:
+        return None
+    i = bisect_right([loc.start for loc in locations], start) - 1
+    if i >= 0 and start < locations[i].end:
+        return locations[i]
+    following = locations[i + 1] if i + 1 < len(locations) else None
+    if following is not None and end is not None and following.start < end:
+        return following
+    return None
+
+
+class TextBuilder:
+    """Paragraphs in, text out: a blank line between paragraphs, a segment per page or section.
+
+    Call `section(page, label)` before the paragraphs of each page, slide, chapter or heading; a
+    section that gets no text leaves no segment. Paragraphs are taken as given (only stripped): the
+    loaders decide what a paragraph is."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self._locations: list[Location] = []
+        self._open: tuple[int | None, str | None] | None = None  # page, label of the current section
+        self._open_start: int | None = None  # where its first paragraph starts, once it has one
+        self.warnings: list[str] = []
+
+    def section(self, page: int | None = None, label: str | None = None) -> None:
+        self._close()
+        self._open = (page, label)
+
+    def paragraph(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        if self._parts:
+            self._parts.append("\n\n")
+            self._length += 2
+        if self._open is not None and self._open_start is None:
+            self._open_start = self._length
+        self._parts.append(text)
+        self._length += len(text)
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    @property
+    def empty(self) -> bool:
+        return not self._parts
+
+    def build(self) -> Extracted:
+        self._close()
+        return Extracted("".join(self._parts), tuple(self._locations), tuple(self.warnings))
+
+    def _close(self) -> None:
+        if self._open is not None and self._open_start is not None:
+            page, label = self._open
+            self._locations.append(Location(self._open_start, self._length, page, label))
+        self._open, self._open_start = None, None

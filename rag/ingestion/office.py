@@ -1,0 +1,238 @@
+"""Text out of word-processing files: .docx (python-docx) and .odt (odfpy).
+
+Headings and paragraphs become paragraphs, tables become rows (see tables.py), and each stretch of
+text is located under the heading it sits under. Footnotes and endnotes are author's text a reader
+may ask about, so they are kept, after the body, in a section labelled "notes"; comments (reviewers'
+remarks), headers and footers (the same line on every page) are not the document's content and are
+left out."""
+from __future__ import annotations
+
+import io
+from functools import cache
+from typing import Iterator
+
+from rag.errors import UnreadableFile
+from rag.ingestion.archives import expect, open_zip, reading
+from rag.ingestion.locations import Extracted, TextBuilder
+from rag.ingestion.tables import MAX_COLUMNS, table_text
+
+NOTES = "notes"
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_NS = {"w": _W, "mc": _MC}
+# Runs' text, tabs and breaks, in order; not deleted text (tracked changes), not the fallback copy
+# of a drawing, not text boxes (their paragraphs would be glued into the one that anchors them).
+_RUN_TEXT = (
+    ".//w:r/*[self::w:t or self::w:tab or self::w:br or self::w:cr or self::w:noBreakHyphen]"
+    "[not(ancestor::w:del) and not(ancestor::mc:Fallback) and not(ancestor::w:txbxContent)]"
+)
+
+
+def read_docx(raw: bytes, where: str) -> Extracted:
+    expect(raw, "zip", ".docx", where)
+    open_zip(raw, where).close()
+    with reading(where, "Word document"):
+        from docx import Document
+        from docx.opc.constants import RELATIONSHIP_TYPE as RT
+        from docx.oxml.parser import parse_xml
+
+        doc = Document(io.BytesIO(raw))
+        headings = {s.style_id for s in doc.styles if _is_heading_name(s.name or "")}
+        out = TextBuilder()
+        out.section()
+        tables = 0
+        for block in _docx_blocks(doc.element.body):
+            if block.tag == f"{{{_W}}}tbl":
+                tables += 1
+                _add_table(out, ([_docx_cell(tc) for tc in tr.iterchildren(f"{{{_W}}}tc")]
+                                 for tr in block.iterchildren(f"{{{_W}}}tr")), f"table {tables}")
+                continue
+            text = _docx_text(block)
+            if _docx_is_heading(block, headings) and text.strip():
+                out.section(label=" ".join(text.split()))
+            out.paragraph(text)
+        if out.empty:
+            raise UnreadableFile(where, "the document has no text")
+        out.section(label=NOTES)
+        for rel in doc.part.rels.values():
+            if not rel.is_external and rel.reltype in (RT.FOOTNOTES, RT.ENDNOTES):
+                notes = parse_xml(rel.target_part.blob)
+                for note in notes.iterchildren(f"{{{_W}}}footnote", f"{{{_W}}}endnote"):
+                    if note.get(f"{{{_W}}}type") in (None, "normal"):  # not the separator lines
+                        out.paragraph("\n".join(_docx_text(p) for p in note.iter(f"{{{_W}}}p")))
+        return out.build()
+
+
+def _docx_blocks(parent) -> Iterator:
+    """Body paragraphs and tables in order, looking inside content controls (w:sdt)."""
+    for child in parent.iterchildren():
+        if child.tag in (f"{{{_W}}}p", f"{{{_W}}}tbl"):
+            yield child
+        elif child.tag == f"{{{_W}}}sdt":
+            for content in child.iterchildren(f"{{{_W}}}sdtContent"):
+                yield from _docx_blocks(content)
+
+
+def _docx_text(p) -> str:
+    parts = []
+    for e in _run_text()(p):
+        name = e.tag.rsplit("}", 1)[1]
+        parts.append(e.text or "" if name == "t" else "\t" if name == "tab" else "-" if name == "noBreakHyphen" else "\n")
+    return "".join(parts)
+
+
+@cache
+def _run_text():
+    from lxml import etree
+
+    return etree.XPath(_RUN_TEXT, namespaces=_NS)
+
+
+def _docx_cell(tc) -> str:
+    return " ".join(_docx_text(p) for p in tc.iter(f"{{{_W}}}p"))
+
+
+def _docx_is_heading(p, heading_styles: set[str]) -> bool:
+    ppr = p.find(f"{{{_W}}}pPr")
+    if ppr is None:
+        return False
+    style = ppr.find(f"{{{_W}}}pStyle")
+    if style is not None and style.get(f"{{{_W}}}val") in heading_styles:
+        return True
+    return ppr.find(f"{{{_W}}}outlineLvl") is not None
+
+
+def _is_heading_name(name: str) -> bool:
+    # Built-in styles keep their English names ("heading 1") whatever the language of Word.
+    name = name.lower()
+    return name == "title" or name.startswith("heading")
+
+
+def _add_table(out: TextBuilder, rows, name: str) -> None:
+    table = table_text(rows, name)
+    out.paragraph(table.text)
+    if table.warning:
+        out.warn(table.warning)
+
+
+# --- OpenDocument text -------------------------------------------------------------------------
+
+_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+# Generated lists (table of contents, indexes) repeat the headings; tracked deletions are not text.
+_ODT_SKIP = {(_TEXT, n) for n in ("table-of-content", "alphabetical-index", "illustration-index",
+                                  "bibliography", "object-index", "user-index", "table-index",
+                                  "tracked-changes", "sequence-decls", "variable-decls")}
+
+
+def read_odt(raw: bytes, where: str) -> Extracted:
+    expect(raw, "zip", ".odt", where)
+    with open_zip(raw, where) as z:
+        try:
+            manifest = z.read("META-INF/manifest.xml")
+        except KeyError:
+            manifest = b""
+    if b"encryption-data" in manifest:
+        raise UnreadableFile(where, "the file is password-protected (an encrypted OpenDocument file); "
+                                    "save it without a password to index it")
+    with reading(where, "OpenDocument file"):
+        from odf.opendocument import load
+
+        doc = load(io.BytesIO(raw))
+        if not doc.mimetype.startswith("application/vnd.oasis.opendocument.text"):
+            raise UnreadableFile(where, f"not a .odt file: it is {doc.mimetype} (is the extension wrong?)")
+        walk = _OdtWalk()
+        walk.out.section()
+        walk.blocks(doc.text)
+        if walk.out.empty:
+            raise UnreadableFile(where, "the document has no text")
+        walk.out.section(label=NOTES)
+        for note in walk.notes:
+            walk.out.paragraph(note)
+        return walk.out.build()
+
+
+class _OdtWalk:
+    def __init__(self) -> None:
+        self.out = TextBuilder()
+        self.notes: list[str] = []
+        self.tables = 0
+
+    def blocks(self, parent) -> None:
+        for node in parent.childNodes:
+            if node.nodeType != node.ELEMENT_NODE or node.qname in _ODT_SKIP:
+                continue
+            ns, name = node.qname
+            if (ns, name) == (_TEXT, "h"):
+                text = self.inline(node)
+                if text.strip():
+                    self.out.section(label=" ".join(text.split()))
+                self.out.paragraph(text)
+            elif (ns, name) == (_TEXT, "p"):
+                self.out.paragraph(self.inline(node))
+            elif (ns, name) == (_TABLE, "table"):
+                self.tables += 1
+                _add_table(self.out, self.rows(node), f"table {self.tables}")
+            else:  # lists, list items, sections, frames: their paragraphs, in order
+                self.blocks(node)
+
+    def rows(self, table) -> Iterator[list[str]]:
+        for node in table.childNodes:
+            if node.nodeType != node.ELEMENT_NODE:
+                continue
+            if node.qname == (_TABLE, "table-row"):
+                repeat = _int(node.getAttrNS(_TABLE, "number-rows-repeated"))
+                cells = []
+                for cell in node.childNodes:
+                    if cell.nodeType == cell.ELEMENT_NODE and cell.qname == (_TABLE, "table-cell"):
+                        text = " ".join(self.inline(p) for p in _descendants(cell, (_TEXT, "p")))
+                        # Repeated empty cells pad a row to the sheet's width: keep one.
+                        repeat_cell = min(_int(cell.getAttrNS(_TABLE, "number-columns-repeated")), MAX_COLUMNS + 1)
+                        cells += [text] * (repeat_cell if text else 1)
+                for _ in range(repeat if any(cells) else 1):
+                    yield cells
+            else:  # header rows, row groups
+                yield from self.rows(node)
+
+    def inline(self, node) -> str:
+        parts: list[str] = []
+        for child in node.childNodes:
+            if child.nodeType == child.TEXT_NODE:
+                parts.append(child.data)
+                continue
+            if child.nodeType != child.ELEMENT_NODE:
+                continue
+            qname = child.qname
+            if qname == (_TEXT, "s"):
+                parts.append(" " * _int(child.getAttrNS(_TEXT, "c")))
+            elif qname == (_TEXT, "tab"):
+                parts.append("\t")
+            elif qname == (_TEXT, "line-break"):
+                parts.append("\n")
+            elif qname == (_TEXT, "note"):  # a footnote or endnote: kept out of the sentence it marks
+                body = next(_descendants(child, (_TEXT, "note-body")), None)
+                if body is not None:
+                    self.notes.append("\n".join(self.inline(p) for p in _descendants(body, (_TEXT, "p"))))
+            elif qname in ((_OFFICE, "annotation"), (_OFFICE, "annotation-end")):
+                continue  # comments
+            else:  # spans, links, bookmarks, fields
+                parts.append(self.inline(child))
+        return "".join(parts)
+
+
+def _descendants(node, qname) -> Iterator:
+    for child in node.childNodes:
+        if child.nodeType == child.ELEMENT_NODE:
+            if child.qname == qname:
+                yield child
+            elif child.qname != (_TEXT, "note"):
+                yield from _descendants(child, qname)
+
+
+def _int(value) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
