@@ -1,0 +1,97 @@
+"""Errors of the HTTP API in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`.
+
+Every refusal of a request goes through here, so a client sees one shape whatever went wrong: bad
+JSON, a field of the wrong type, a wrong key, an unknown model or document, a body too large, or an
+error of the library (`RagError`), which becomes the status that fits it. Nothing reaches the client
+as a 500 with a traceback.
+"""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag import BackendUnavailable, DocumentNotFound, IndexBusy, InvalidInput, RagError, UnreadableFile
+
+
+class ApiError(Exception):
+    """A request the API refuses, with what OpenAI's clients read from it."""
+
+    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
+
+
+def error_body(message: str, type: str = "invalid_request_error", param: str | None = None,
+               code: str | None = None) -> dict:
+    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+def error_response(e: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(e.message, e.type, e.param, e.code), status_code=e.status, headers=headers)
+
+
+def from_rag_error(e: RagError, param: str | None = None) -> ApiError:
+    """The library's error as the status that fits it; its message was written for people already."""
+    if isinstance(e, DocumentNotFound):
+        return ApiError(404, str(e), param=param, code="document_not_found")
+    if isinstance(e, (InvalidInput, UnreadableFile)):
+        return ApiError(400, str(e), param=param)
+    if isinstance(e, IndexBusy):
+        return ApiError(409, str(e), type="conflict_error", code="index_busy")
+    if isinstance(e, BackendUnavailable):
+        return ApiError(503, str(e), type="server_error", code="backend_unavailable")
+    return ApiError(500, str(e), type="server_error")
+
+
+def _field(loc: tuple) -> str | None:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def _validation_message(err: dict) -> tuple[str, str | None]:
+    field = _field(tuple(err.get("loc", ())))
+    if err.get("type") == "json_invalid":
+        detail = (err.get("ctx") or {}).get("error", "")
+        return f"the request body is not valid JSON ({detail})".replace(" ()", ""), None
+    if err.get("type") == "missing":
+        return f"missing required field: {field}", field
+    if err.get("type") == "model_attributes_type" or field is None:
+        return "the request body must be a JSON object, sent with Content-Type: application/json", None
+    return f"{field}: {err.get('msg', 'invalid value')}", field
+
+
+def install(app: FastAPI) -> None:
+    """Handlers that give every error of `app`'s own routes OpenAI's shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, e: ApiError):
+        headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        return error_response(e, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, e: RequestValidationError):
+        errors = e.errors()
+        message, param = _validation_message(errors[0]) if errors else ("invalid request", None)
+        if len(errors) > 1:
+            message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        return error_response(ApiError(400, message, param=param))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, e: StarletteHTTPException):
+        kind = "not_found_error" if e.status_code == 404 else "invalid_request_error"
+        return error_response(ApiError(e.status_code, str(e.detail), type=kind))
+
+    @app.exception_handler(RagError)
+    async def _rag(request: Request, e: RagError):
+        return error_response(from_rag_error(e))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, e: Exception):
+        # A bug of ours: the client gets the shape and no traceback; the log keeps the trace.
+        logging.getLogger("rag.api").exception("unexpected error on %s", request.url.path)
+        return error_response(ApiError(500, "internal error: see the server's log", type="server_error"))

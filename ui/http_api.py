@@ -1,0 +1,111 @@
+"""The JSON API's routes and rules, ready to be served beside the page (ui/server.py).
+
+- `api_routes` puts the chat (ui/api_chat.py) and library (ui/api_library.py) routes on an app,
+  behind an API-key check, with OpenAI-shaped errors (ui/api_errors.py).
+- `BodyLimit` refuses an over-large body with a 413 before it is read into memory.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Iterable
+
+from fastapi import Depends, FastAPI, Request
+
+from rag import Assistant
+
+from . import api_chat, api_errors, api_library
+from .api_errors import ApiError
+from .gate import Gate
+
+# A chat request is a conversation of short texts: a megabyte holds hundreds of turns. Uploads get
+# the file size limit (RAG_MAX_FILE_MB) plus room for the multipart envelope.
+MAX_JSON_BYTES = 1 << 20
+MULTIPART_MARGIN = 64 << 10
+
+
+def key_check(keys: Iterable[str]):
+    """A dependency that lets a request through only with `Authorization: Bearer <one of keys>`;
+    with no keys, every request passes (loopback or --no-auth: see ui/server.py)."""
+    accepted = [k.encode() for k in keys]
+
+    async def check(request: Request) -> None:
+        if not accepted:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "missing API key: send it as `Authorization: Bearer KEY`", code="invalid_api_key")
+        given = token.strip().encode()
+        # compare_digest against every key (not `in`): the time taken says nothing about a key.
+        if not any([hmac.compare_digest(given, k) for k in accepted]):
+            raise ApiError(401, "incorrect API key", code="invalid_api_key")
+
+    return check
+
+
+def api_routes(app: FastAPI, assistant: Assistant, gate: Gate, keys: Iterable[str]) -> None:
+    """Add the JSON API to `app`: every `/v1/...` route, key-checked, errors in OpenAI's shape."""
+    api_errors.install(app)
+    guard = [Depends(key_check(keys))]
+    app.include_router(api_chat.router(assistant, gate), dependencies=guard, tags=["chat"])
+    app.include_router(api_library.router(assistant), dependencies=guard, tags=["library"])
+
+    @app.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False,
+                   dependencies=guard)
+    def unknown(path: str):
+        # Without it the page (mounted at /) would answer an unknown /v1 path with its own 404.
+        raise ApiError(404, f"no such endpoint: /v1/{path}", type="not_found_error", code="unknown_url")
+
+    app.add_middleware(BodyLimit, upload_limit=int(assistant.settings.max_file_mb * 1e6) + MULTIPART_MARGIN)
+
+
+class BodyLimit:
+    """ASGI middleware: a `/v1` request whose body is over its limit gets a 413 in OpenAI's shape,
+    decided from Content-Length, or, for a body sent in chunks, after reading at most the limit."""
+
+    def __init__(self, app, upload_limit: int) -> None:
+        self.app = app
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+        limit = self.upload_limit if multipart else MAX_JSON_BYTES
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit() or int(length) > limit:
+                return await self._refuse(send, limit)
+            return await self.app(scope, receive, send)
+        # No length given (chunked): read the body here, up to the limit, then hand it on.
+        body, more = [], True
+        size = 0
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replay([message], receive), send)
+            size += len(message.get("body", b""))
+            if size > limit:
+                return await self._refuse(send, limit)
+            body.append(message)
+            more = message.get("more_body", False)
+        await self.app(scope, _replay(body, receive), send)
+
+    @staticmethod
+    async def _refuse(send, limit: int) -> None:
+        payload = json.dumps(api_errors.error_body(
+            f"the request body is larger than {limit} bytes", param=None, code="request_too_large")).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _replay(messages: list, receive):
+    pending = list(messages)
+
+    async def replayed():
+        return pending.pop(0) if pending else await receive()
+
+    return replayed
