@@ -221,29 +221,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_auth(value: str | None) -> tuple[str, str] | None:
-    if value is None:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise InvalidInput("--auth must be USER:PASSWORD with both parts non-empty")
-    return user, password
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    auth = _parse_auth(args.auth)
-    local = args.host in ("127.0.0.1", "localhost", "::1")
-    if not local and auth is None and not args.no_auth:
-        raise InvalidInput(
-            f"refusing to serve on {args.host} without credentials: anyone who can reach this address "
-            "could read your documents. Pass --auth USER:PASSWORD, or --no-auth if you really mean it."
-        )
+    # The one upward edge: the CLI is the program's top, and `serve` starts the page and the API.
     from rag.api import get_assistant
+    from ui.server import api_keys, check_exposure, page_login, serve
 
-    # The one upward edge: the CLI is the program's top, and `serve` launches the UI package.
-    from ui.app import launch
-
-    launch(get_assistant(), host=args.host, port=args.port, auth=auth)
+    assistant = get_assistant()
+    login = page_login(assistant.settings, args.auth)
+    keys = api_keys(assistant.settings)
+    check_exposure(args.host, login, keys, args.no_auth)
+    serve(assistant, host=args.host, port=args.port, keys=keys, login=login)
     return 0
 
 
@@ -295,11 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print the result as JSON")
     s.set_defaults(func=cmd_model)
 
-    s = sub.add_parser("serve", help="open the web chat")
+    s = sub.add_parser("serve", help="serve the web chat and the OpenAI-compatible API (/v1) on one port")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     s.add_argument("--port", type=int, default=7860)
-    s.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed off 127.0.0.1)")
-    s.add_argument("--no-auth", action="store_true", help="serve off 127.0.0.1 without a login")
+    s.add_argument("--auth", metavar="USER:PASSWORD",
+                   help="the page's login (prefer RAG_AUTH or RAG_AUTH_FILE: a command line shows in `ps`); "
+                        "off 127.0.0.1 a login and API keys (RAG_API_KEYS, RAG_API_KEYS_FILE) are needed")
+    s.add_argument("--no-auth", action="store_true", help="serve off 127.0.0.1 without a login or API keys")
     s.set_defaults(func=cmd_serve)
     return p
 
