@@ -17,7 +17,9 @@ from rag.answering import generate as answering
 from rag.ingestion import pipeline as ingestion
 
 from rag.retrieval import stages as retrieval
-from rag.answering.generate import Event, Final
+from rag.answering.excerpts import Excerpt, Span
+from rag.answering.followup import History, rewrite_followup
+from rag.answering.prompts import DEFAULT as DEFAULT_PROMPTS, Prompts
 from rag.backends.embeddings import make_embedder
 from rag.errors import (
     BackendUnavailable, DocumentNotFound, EmptyQuestion, InvalidInput, QuestionWithoutWords, RagError, UnreadableFile,
@@ -26,9 +28,7 @@ from rag.text.language import SUPPORTED, detect, name as language_name
 from rag.backends.llm import LLM, make_llm
 from rag.present.messages import message
 from rag.settings import Settings, get_settings
-from rag.types import Answer, Chunk, DocumentInfo, IngestReport, Passage
-
-History = Sequence[tuple[str, str]]  # (question, answer) pairs, oldest first
+from rag.types import Answer, Chunk, DocumentInfo, Event, Final, IngestReport, Passage, Sources
 
 
 class _GuardedStore:
@@ -59,8 +59,10 @@ class Assistant:
         store: VectorStore | None = None,
         embedder=None,
         llm: LLM | None = None,
+        prompts: Prompts | None = None,
     ) -> None:
         self.settings = settings or get_settings()
+        self.prompts = prompts or DEFAULT_PROMPTS  # what the model is asked, and how (rag.answering.prompts)
         self._store = _GuardedStore(store) if store is not None else None
         self._embedder = embedder
         self._llm = llm
@@ -229,7 +231,8 @@ class Assistant:
             question = question[:limit]
             notices.append(message("truncated", language, n=limit))
         try:
-            standalone = rewrite_followup(question, history or (), self.llm, self.settings.history_tokens)
+            standalone = rewrite_followup(question, history or (), self.llm, self.settings.history_tokens,
+                                          self.prompts)
             rewrite_failed = None
         except RagError as e:
             # The backend is down: retrieve with the question as asked, show the sources, then say
@@ -246,21 +249,21 @@ class Assistant:
         retriever = self.retriever
         passages, qv = retriever.retrieve(query, s.top_k, language=detect(query))
         if rewrite_failed is not None:
-            yield answering.Sources(tuple(passages))
+            yield Sources(tuple(passages))
             raise rewrite_failed
         excerpts = None
         if s.context_sentences:
             shown = passages[: s.context_k]
             best = retriever.best_sentences(shown, qv, s.context_sentences)
             excerpts = [
-                answering.Excerpt(p, tuple(answering.Span(int(h.metadata["start"]), int(h.metadata["end"]), h.text,
-                                                          h.id)
-                                           for h in best.get(p.id, [])))
+                Excerpt(p, tuple(Span(int(h.metadata["start"]), int(h.metadata["end"]), h.text, h.id)
+                                 for h in best.get(p.id, [])))
                 for p in shown
             ]
         for event in answering.stream_answer(
             query, language, passages, llm=self.llm, settings=s, notices=notices, excerpts=excerpts,
             standalone=standalone, similarity=self._similarity if retriever.sentences is not None else None,
+            prompts=self.prompts,
         ):
             if isinstance(event, Final) and standalone:
                 # The model answered the standalone form; the answer belongs to what the user asked.
@@ -373,62 +376,8 @@ class Assistant:
             raise InvalidInput(f"cannot translate into {language!r}; choose one of {', '.join(SUPPORTED)}")
         if not text or not text.strip():
             raise InvalidInput("nothing to translate")
-        return translate(text[:4000], language, self.llm, max_tokens=4 * self.settings.max_answer_tokens)
-
-
-REWRITE_PROMPT = (
-    "You rewrite follow-up questions. Rewrite the last question as one complete question that can be "
-    "understood without the conversation, in the same language as the last question. "
-    "Reply with the question only."
-)
-# A worked example: without it the local 1.5B model answered in English and left "Còn Lào thì
-# sao?" unresolved; with it, it wrote "Lào đã trao trả bao nhiêu nghi phạm cho Trung Quốc?".
-REWRITE_EXAMPLE = [
-    {"role": "user", "content": "Conversation:\nQ: Combien d'habitants compte Lyon ?\n"
-     "A: Lyon compte 520 000 habitants [1].\n\nLast question: Et Marseille ?"},
-    {"role": "assistant", "content": "Combien d'habitants compte Marseille ?"},
-]
-
-
-def _approx_tokens(text: str) -> int:
-    cjk = sum(1 for c in text if "\u3000" <= c <= "\u9fff")
-    return cjk + (len(text) - cjk) // 4
-
-
-def recent_history(history: History, budget: int) -> list[tuple[str, str]]:
-    """The most recent turns that fit in `budget` tokens (whole turns, oldest first)."""
-    kept: list[tuple[str, str]] = []
-    used = 0
-    for q, a in reversed(list(history)):
-        cost = _approx_tokens(q) + _approx_tokens(a)
-        if kept and used + cost > budget:
-            break
-        if not kept and cost > budget:  # even one turn is too long: keep its end
-            a = a[-budget * 2 :]
-            cost = _approx_tokens(q) + _approx_tokens(a)
-        kept.append((q, a))
-        used += cost
-    return list(reversed(kept))
-
-
-def rewrite_followup(question: str, history: History, llm: LLM, budget: int) -> str | None:
-    """The standalone form of a follow-up question, or None without history or a usable rewrite.
-
-    A backend error is raised (RagError): the caller reports it once, after showing the sources."""
-    turns = recent_history(history, budget) if budget else []
-    if not turns:
-        return None
-    convo = "\n".join(f"Q: {q}\nA: {a}" for q, a in turns)
-    messages = [
-        {"role": "system", "content": REWRITE_PROMPT},
-        *REWRITE_EXAMPLE,
-        {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}"},
-    ]
-    out = "".join(llm.stream(messages, max_tokens=80, temperature=0.0)).strip()  # backend errors propagate
-    out = out.splitlines()[0].strip().strip('"“”«»') if out else ""
-    if not out or "NO_ANSWER" in out.upper() or len(out) > 4 * len(question) + 200:
-        return None
-    return out
+        return translate(text[:4000], language, self.llm, max_tokens=4 * self.settings.max_answer_tokens,
+                         prompts=self.prompts)
 
 
 def _clean_question(question: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Union
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,32 @@ class Answer:
             "related": [p.to_dict() for p in self.related],
             "notices": list(self.notices),
         }
+
+
+# The events of `ask_stream`, in order: one `Sources`, `Delta`s while the model writes, one `Final`.
+
+@dataclass(frozen=True)
+class Sources:
+    """First event: the passages the answer will be drawn from (may be empty)."""
+
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of the model's reply as it is generated (raw: markers are checked only at the end)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Final:
+    """Last event: the checked answer."""
+
+    answer: Answer
+
+
+Event = Union[Sources, Delta, Final]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.api import recent_history
+from rag.answering.followup import recent_history
 
 VI_DOC = "003_912a6ae6278a5b97.txt"
 

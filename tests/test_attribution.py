@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.generate import Excerpt, Span, attribute_by_meaning, finish
+from rag.answering.checks import attribute_by_meaning, finish
+from rag.answering.excerpts import Excerpt, Span
 from rag.present.messages import message
 from rag.types import Passage
 

@@ -14,6 +14,8 @@ CASES = [
     ("緬甸移交了1207名嫌疑人［2］。", 2, "緬甸移交了1207名嫌疑人[2]。", (2,), False, ()),
     ("See [Source 2] and [source 1].", 2, "See [2] and [1].", (2, 1), False, ()),
     ("Footnote style [^1].", 1, "Footnote style [1].", (1,), False, ()),
+    ("Footnotes [^1, ^2].", 2, "Footnotes [1][2].", (1, 2), False, ()),
+    ("Joined by words [1 and 2], [1 et 2].", 2, "Joined by words [1][2], [1][2].", (1, 2), False, ()),
     ("Range [1-3].", 3, "Range [1][2][3].", (1, 2, 3), False, ()),
     ("NO_ANSWER", 3, "", (), True, ()),
     ("no answer", 3, "", (), True, ()),

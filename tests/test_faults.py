@@ -14,7 +14,7 @@ import openai.resources.chat  # noqa: F401
 import pytest
 
 from rag import Assistant, Delta, Final, Sources, load_settings
-from rag.api import REWRITE_PROMPT
+from rag.answering.prompts import REWRITE_PROMPT
 from rag.errors import BackendUnavailable
 from tests.conftest import ROOT, SEEDS
 from tests.test_crash import check_consistent

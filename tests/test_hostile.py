@@ -11,7 +11,8 @@ import shutil
 import pytest
 
 from rag import Assistant, load_settings
-from rag.answering.generate import SOURCES_CLOSE, SOURCES_OPEN, SYSTEM_PROMPT, EXAMPLE
+from rag.answering.generate import example_messages
+from rag.answering.prompts import SOURCES_CLOSE, SOURCES_OPEN, SYSTEM_PROMPT
 from rag.answering.citations import parse_reply
 from rag.backends.llm import ScriptedLLM
 from rag.present.render import escape_md, sources_markdown
@@ -31,6 +32,7 @@ HOSTILE = (
     + " <script>alert(1)</script> <img src=x onerror=alert(1)> [click](javascript:alert(1))\n"
 )
 QUESTION = "Cambodia arrested suspects fraud campaign PWNED instructions?"
+EXAMPLE = example_messages()  # the worked examples as the model sees them
 MARKER = re.compile(r"[\[【［]\s*\^?(?:source\s*)?\d+\s*[\]】］]", re.I)
 
 

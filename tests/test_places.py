@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answering.generate import Excerpt, finish
+from rag.answering.checks import finish
+from rag.answering.excerpts import Excerpt
 from rag.text.places import mentioned, named, unsupported
 from rag.types import Passage
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A bracketed group whose content is only numbers, separators and an optional "source"-like word.
-_MARKER = re.compile(
-    r"\s*[\[【［]\s*\^?(?:(?:sources?|source|refs?|nguồn|来源|來源|出处|出處)\s*)?"
-    r"(\d{1,4}(?:\s*(?:[,，;；、]|-|–|and|et|và|和)\s*\d{1,4})*)\s*[\]】］]",
-    re.I,
-)
+from rag.text.numbers import all_found, numbers_in
+from rag.text.overlap import bigrams, containment
+from rag.text.patterns import CITED, MARKER, SENTENCE
+
+# A marker and the blanks before it: a kept marker is written back as " [n]", a dropped one leaves none.
+_MARKER = re.compile(rf"\s*(?:{MARKER.pattern})", re.I)
 _REFUSAL = re.compile(r"\bNO[_ ]?ANSWER\b", re.I)
 
 
@@ -73,29 +73,6 @@ def parse_reply(raw: str, n_passages: int) -> ParsedReply:
     return ParsedReply(text=text, cited=tuple(cited), refused=False, dropped=tuple(dropped))
 
 
-# A sentence ends at . ! ? before a space or the end (so "5.500" is not split), or at 。！？.
-_SENTENCE = re.compile(r".+?(?:[.!?]+(?=\s|$)|[。！？]+|$)", re.S)
-
-
-def _bigrams(text: str) -> set[str]:
-    """Word bigrams (character bigrams inside CJK runs): shared mostly by copies, not by chance."""
-    grams: set[str] = set()
-    prev = None
-    if re.search(r"[\u3400-\u9fff]", text):
-        from rag.text.language import to_script
-
-        text = to_script(text, "zh-Hans")  # a Simplified answer quoting a Traditional source still matches
-    for w in re.findall(r"\w+", text.lower()):
-        if re.search(r"[\u3000-\u9fff]", w):
-            grams.update(w[i : i + 2] for i in range(len(w) - 1))
-            prev = None
-            continue
-        if prev is not None:
-            grams.add(f"{prev} {w}")
-        prev = w
-    return grams
-
-
 def _distinctive(numbers: list[set[str]]) -> bool:
     """True when some number has 3 or more digits: "2141" identifies a source, "5" or "14" do not."""
     return any(len(r.replace(".", "")) >= 3 for readings in numbers for r in readings)
@@ -109,20 +86,18 @@ def attribute(text: str, passages: list[str], threshold: float = 0.6) -> tuple[s
     left alone, so nothing is cited on a guess. A bare value ("80%", "1 770") goes to the one
     passage holding it, if only one does.
     """
-    from rag.text.numbers import all_found, numbers_in
-
     if not passages:
         return text, ()
-    grams = [_bigrams(p) for p in passages]
+    grams = [bigrams(p) for p in passages]
     out: list[str] = []
     added: list[int] = []
-    for m in _SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(text):
         sentence = m.group(0)
         body = sentence.strip()
-        if not body or re.search(r"\[\d+\]", body):
+        if not body or CITED.search(body):
             out.append(sentence)
             continue
-        mine = _bigrams(body)
+        mine = bigrams(body)
         nums = numbers_in(body)
         bare = len(mine) < 3
         if bare and not nums:
@@ -158,14 +133,6 @@ def add_marker(sentence: str, n: int) -> str:
     return stripped + tail
 
 
-_MARKERS_IN = re.compile(r"\[(\d+)\]")
-
-
-def _containment(sentence: str, grams: set[str]) -> float:
-    mine = _bigrams(sentence)
-    return len(mine & grams) / len(mine) if mine else 0.0
-
-
 def verify(text: str, passages: list[str]) -> tuple[str, tuple[int, ...], int]:
     """Check each sentence's `[n]` against the passages and move it when the evidence is elsewhere.
 
@@ -174,50 +141,48 @@ def verify(text: str, passages: list[str]) -> tuple[str, tuple[int, ...], int]:
     when it is a near copy (>= 0.6 bigram overlap) of another passage while sharing little (< 0.3)
     with the cited ones. Returns (text, cited numbers in order, sentences corrected).
     """
-    from rag.text.numbers import all_found, numbers_in
-
-    grams = [_bigrams(p) for p in passages]
+    grams = [bigrams(p) for p in passages]
     out: list[str] = []
     fixed = 0
-    for m in _SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(text):
         sentence = m.group(0)
-        cited = [int(n) for n in _MARKERS_IN.findall(sentence) if 1 <= int(n) <= len(passages)]
+        cited = [int(n) for n in CITED.findall(sentence) if 1 <= int(n) <= len(passages)]
         if not cited:
             out.append(sentence)
             continue
-        body = _MARKERS_IN.sub("", sentence)
+        body = CITED.sub("", sentence)
         nums = numbers_in(body)
         missing = bool(nums) and not any(all_found(body, passages[n - 1]) for n in cited)
         holders = [i for i, p in enumerate(passages, 1) if all_found(body, p)] if missing else []
         better: int | None = None
         if missing and _distinctive(nums):
             if holders:
-                better = max(holders, key=lambda i: _containment(body, grams[i - 1]))
+                better = max(holders, key=lambda i: containment(body, grams[i - 1]))
         elif missing and len(holders) == 1:
             better = holders[0]
-        elif max(_containment(body, grams[n - 1]) for n in cited) < 0.3:
-            scores = [_containment(body, g) for g in grams]
+        elif max(containment(body, grams[n - 1]) for n in cited) < 0.3:
+            scores = [containment(body, g) for g in grams]
             best = max(range(len(scores)), key=scores.__getitem__) + 1
             if scores[best - 1] >= 0.6:
                 better = best
         if better is not None:
             fixed += 1
-            first = _MARKERS_IN.search(sentence)
+            first = CITED.search(sentence)
             assert first is not None
-            sentence = sentence[: first.start()] + f"[{better}]" + _MARKERS_IN.sub("", sentence[first.end():])
+            sentence = sentence[: first.start()] + f"[{better}]" + CITED.sub("", sentence[first.end():])
         out.append(sentence)
     new = "".join(out)
-    order = tuple(dict.fromkeys(int(n) for n in _MARKERS_IN.findall(new)))
+    order = tuple(dict.fromkeys(int(n) for n in CITED.findall(new)))
     return new, order, fixed
 
 
 def claims(text: str) -> list[tuple[str, tuple[int, ...]]]:
     """Each sentence of a cleaned answer with the passage numbers it cites (markers removed)."""
     out = []
-    for m in _SENTENCE.finditer(text):
+    for m in SENTENCE.finditer(text):
         sentence = m.group(0)
-        ns = tuple(dict.fromkeys(int(n) for n in _MARKERS_IN.findall(sentence)))
-        body = _MARKERS_IN.sub("", sentence).strip()
+        ns = tuple(dict.fromkeys(int(n) for n in CITED.findall(sentence)))
+        body = CITED.sub("", sentence).strip()
         if body:
             out.append((body, ns))
     return out

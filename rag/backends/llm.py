@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from rag.errors import BackendUnavailable, ModelUnavailable, UnknownBackend, server_errors
 from rag.settings import Settings
+from rag.text.patterns import CITED
 
 Message = dict[str, str]
 
@@ -117,7 +118,7 @@ class OpenAILLM:
             raise BackendUnavailable(f"the LLM server at {url} closed the connection before the answer was complete")
 
 
-_SOURCE_LINE = re.compile(r"^\[(\d+)\]\s*(.+)$", re.M)
+_SOURCE_LINE = re.compile(rf"^{CITED.pattern}\s*(.+)$", re.M)  # "[n] text": a source as the prompt numbers it
 
 
 def _echo_first_source(messages: Sequence[Message]) -> str:

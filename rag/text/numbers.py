@@ -18,8 +18,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-# digits with optional thousands groups (. , space, NBSP, narrow NBSP) and an optional decimal part
-_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?![\d])|(?<![\d])\d+(?:[.,]\d+)?(?![\d])")
+from rag.text.patterns import MARKER
+
+# A written number: digits with optional thousands groups (. , space, NBSP, narrow NBSP) and an
+# optional decimal part. Its values are `readings`' business. (The keyword tokenizer and the answer
+# evaluation find numbers with it too.)
+NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d+)?(?![\d])|(?<![\d])\d+(?:[.,]\d+)?(?![\d])")
 
 
 def readings(token: str) -> set[str]:
@@ -42,7 +46,7 @@ def readings(token: str) -> set[str]:
 
 def numbers_in(text: str) -> list[set[str]]:
     """The readings of each number written in `text`, in order."""
-    return [readings(m.group(0)) for m in _NUMBER.finditer(text)]
+    return [readings(m.group(0)) for m in NUMBER.finditer(text)]
 
 
 def all_found(claim: str, source: str) -> bool:
@@ -189,7 +193,7 @@ _PERCENT_PATTERN = (
 # A number not glued to a preceding letter ("mp3", "H100") nor continuing a longer one ("v1.2.3"),
 # then an optional scale word, then an optional percent.
 _QTY = re.compile(
-    rf"(?P<pre>百分之)?(?<!{_LETTER})(?<!\d[.,])(?P<num>{_NUMBER.pattern})"
+    rf"(?P<pre>百分之)?(?<!{_LETTER})(?<!\d[.,])(?P<num>{NUMBER.pattern})"
     rf"(?:(?:[{_SPACES}]|-)?(?P<scale>{_SCALE_PATTERN}))?"
     rf"(?P<pct>{_PERCENT_PATTERN})?"
 )
@@ -198,12 +202,6 @@ _ZH_LINK = re.compile(rf"(?P<num>\d+(?:\.\d+)?)(?![\d.,])(?P<scale>{_alternation
 # Between the two ends of a range whose scale word is written once: "2-3 triệu", "2 à 3 millions".
 _RANGE = re.compile(
     rf"\s*(?:[-–—~～]|(?i:to|à|đến|tới|or|ou|hoặc|and|et|{_alternation(['và'])})|至|到|或)\s*"
-)
-# Citation markers: [1], [1, 2], [1-3], 【1】, ［1］, [Source 1], [^1] (as in rag.answering.citations).
-_CITATION = re.compile(
-    r"[\[【［]\s*\^?(?:(?:sources?|refs?|nguồn|来源|來源|出处|出處)\s*)?"
-    r"\d{1,4}(?:\s*(?:[,，;；、]|-|–|and|et|và|和)\s*\^?\d{1,4})*\s*[\]】］]",
-    re.I,
 )
 
 
@@ -326,7 +324,7 @@ class _Values:
 
 def _mask_citations(text: str) -> str:
     """Citation markers blanked (same length, so offsets still hold): their digits are no numbers."""
-    return _CITATION.sub(lambda m: "\x00" * len(m.group()), text)
+    return MARKER.sub(lambda m: "\x00" * len(m.group()), text)
 
 
 def unsupported_numbers(claim: str, sources: Sequence[str], grounded: Iterable[float] = ()) -> list[str]:
@@ -348,7 +346,7 @@ def unsupported_numbers(claim: str, sources: Sequence[str], grounded: Iterable[f
 # Target conventions (thousands separator, decimal mark):
 #   en "2,141"  "5.7"
 #   fr "2 141"  "5,7"   the separator is U+00A0 NO-BREAK SPACE, always (also replacing a plain space
-#                       or U+202F): every font and terminal has it, and _NUMBER reads it.
+#                       or U+202F): every font and terminal has it, and NUMBER reads it.
 #   vi "2.141"  "5,7"
 #   zh "2141"   "5.7"   plain digits, whatever the size ("391000", "12345678"): a comma grouping is
 #                       also read right by Chinese readers, but plain digits are unambiguous and

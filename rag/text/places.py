@@ -12,6 +12,8 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
+from rag.text.tokenize import fold as unaccent
+
 _LOCALES = ("en", "fr", "vi", "zh_Hans", "zh_Hant")
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}  # unions and pseudo-regions
 # Usual short forms that CLDR's main names leave out; read in sources only (see `mentioned`).
@@ -64,9 +66,7 @@ def named(text: str) -> set[str]:
 
 
 def _fold(s: str) -> str:
-    from rag.text.tokenize import _fold as unaccent  # the keyword index's accent folding
-
-    return unaccent(s.lower())
+    return unaccent(s.lower())  # the keyword index's accent folding
 
 
 @lru_cache(maxsize=1)

@@ -45,7 +45,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from rag.text.numbers import _NUMBER, readings
+from rag.text.numbers import NUMBER, readings
 
 # Bump when the tokens of some text change: an index built with another version must be rebuilt.
 VERSION = 1
@@ -56,7 +56,7 @@ _WORD_CHAR = rf"[^\W_{_HAN}]"  # a letter or digit that is not an ideograph
 _LETTER = rf"[^\W\d_{_HAN}]"  # a letter that is not an ideograph
 _SCAN = re.compile(
     # a number, unless glued to a preceding letter; then a run of ideographs; then a word
-    rf"(?P<num>(?<!{_LETTER})(?:{_NUMBER.pattern}))"
+    rf"(?P<num>(?<!{_LETTER})(?:{NUMBER.pattern}))"
     rf"|(?P<han>[{_HAN}]+)"
     rf"|(?P<word>{_WORD_CHAR}+(?:'{_WORD_CHAR}+)*)"
 )
@@ -160,7 +160,7 @@ def _latin_words(word: str, mode: str) -> list[str]:
         if len(w) > 1 and w not in stop:
             stem = _stem(w, mode)
             out.append(stem)
-            if mode and stem != (plain := _fold(w)):
+            if mode and stem != (plain := fold(w)):
                 out.append(plain)  # the unstemmed word too: it is what other languages write
     return out
 
@@ -169,11 +169,11 @@ def _latin_words(word: str, mode: str) -> list[str]:
 def _stem(word: str, mode: str) -> str:
     if mode in ("fr", "en"):
         word = _stemmer(mode).stemWord(word)
-    return _fold(word)
+    return fold(word)
 
 
 @lru_cache(maxsize=65536)
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
     """Remove accents (é -> e, ç -> c) and split œ, æ; other letters without a decomposition (ø, đ) stay."""
     if word.isascii():
         return word
