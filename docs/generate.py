@@ -25,7 +25,7 @@ def _help(parser: argparse.ArgumentParser) -> str:
     return parser.format_help().rstrip()
 
 
-def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+def commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     # argparse has no public accessor for its subcommands; the subparsers action holds them.
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -53,7 +53,7 @@ def cli_reference() -> str:
         _help(parser),
         "```",
     ]
-    for name, sub in _commands(parser).items():
+    for name, sub in commands(parser).items():
         parts += ["", f"## rag {name}", "", "```text", f"$ rag {name} --help", _help(sub), "```"]
     return "\n".join(parts) + "\n"
 
