@@ -1,4 +1,8 @@
-"""Text out of word-processing files: .docx (python-docx) and .odt (odfpy).
+"""Text out of word-processing files: .docx (python-docx) and .odt (its content.xml, with lxml).
+
+odfpy, the usual ODF library, is not used: it prints and swallows XML errors, so a damaged file
+would be indexed half-read without a word, and it has had no release since 2020; the text of an
+.odt is one XML part that lxml (already needed by python-docx) reads in a few lines.
 
 Headings and paragraphs become paragraphs, tables become rows (see tables.py), and each stretch of
 text is located under the heading it sits under. Footnotes and endnotes are author's text a reader
@@ -121,31 +125,42 @@ def _add_table(out: TextBuilder, rows, name: str) -> None:
 _TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ODT_MIME = "application/vnd.oasis.opendocument.text"
+_ODT_BODY = f"{{{_OFFICE}}}text"
+_T_H, _T_P, _T_S, _T_TAB, _T_BREAK, _T_NOTE, _T_CITATION = (
+    f"{{{_TEXT}}}{n}" for n in ("h", "p", "s", "tab", "line-break", "note", "note-citation"))
+_TB_TABLE, _TB_ROW, _TB_CELL = (f"{{{_TABLE}}}{n}" for n in ("table", "table-row", "table-cell"))
+_TB_ROWS_REPEATED = f"{{{_TABLE}}}number-rows-repeated"
+_TB_COLUMNS_REPEATED = f"{{{_TABLE}}}number-columns-repeated"
+_ODT_COMMENTS = {f"{{{_OFFICE}}}annotation", f"{{{_OFFICE}}}annotation-end"}
 # Generated lists (table of contents, indexes) repeat the headings; tracked deletions are not text.
-_ODT_SKIP = {(_TEXT, n) for n in ("table-of-content", "alphabetical-index", "illustration-index",
-                                  "bibliography", "object-index", "user-index", "table-index",
-                                  "tracked-changes", "sequence-decls", "variable-decls")}
+_ODT_SKIP = {f"{{{_TEXT}}}{n}" for n in ("table-of-content", "alphabetical-index", "illustration-index",
+                                         "bibliography", "object-index", "user-index", "table-index",
+                                         "tracked-changes", "sequence-decls", "variable-decls")}
 
 
 def read_odt(raw: bytes, where: str) -> Extracted:
     expect(raw, "zip", ".odt", where)
-    with open_zip(raw, where) as z:
-        try:
-            manifest = z.read("META-INF/manifest.xml")
-        except KeyError:
-            manifest = b""
-    if b"encryption-data" in manifest:
-        raise UnreadableFile(where, "the file is password-protected (an encrypted OpenDocument file); "
-                                    "save it without a password to index it")
-    with reading(where, "OpenDocument file"):
-        from odf.opendocument import load
+    with open_zip(raw, where) as z, reading(where, "OpenDocument file"):
+        names = set(z.namelist())
+        manifest = z.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in names else b""
+        if b"encryption-data" in manifest:
+            raise UnreadableFile(where, "the file is password-protected (an encrypted OpenDocument file); "
+                                        "save it without a password to index it")
+        mimetype = z.read("mimetype").decode("ascii", errors="replace").strip() if "mimetype" in names else ""
+        if mimetype and mimetype != ODT_MIME:
+            raise UnreadableFile(where, f"not a .odt file: it is {mimetype} (is the extension wrong?)")
+        if "content.xml" not in names:
+            raise UnreadableFile(where, "not an OpenDocument file: content.xml is missing")
+        from lxml import etree
 
-        doc = load(io.BytesIO(raw))
-        if not doc.mimetype.startswith("application/vnd.oasis.opendocument.text"):
-            raise UnreadableFile(where, f"not a .odt file: it is {doc.mimetype} (is the extension wrong?)")
+        # No entities resolved, no network: the file's XML is untrusted input.
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        content = etree.fromstring(z.read("content.xml"), parser)
         walk = _OdtWalk()
         walk.out.section()
-        walk.blocks(doc.text)
+        for text in content.iter(_ODT_BODY):
+            walk.blocks(text)
         if walk.out.empty:
             raise UnreadableFile(where, "the document has no text")
         walk.out.section(label=NOTES)
@@ -161,74 +176,65 @@ class _OdtWalk:
         self.tables = 0
 
     def blocks(self, parent) -> None:
-        for node in parent.childNodes:
-            if node.nodeType != node.ELEMENT_NODE or node.qname in _ODT_SKIP:
+        for node in parent.iterchildren("*"):
+            if node.tag in _ODT_SKIP:
                 continue
-            ns, name = node.qname
-            if (ns, name) == (_TEXT, "h"):
+            if node.tag == _T_H:
                 text = self.inline(node)
                 if text.strip():
                     self.out.section(label=" ".join(text.split()))
                 self.out.paragraph(text)
-            elif (ns, name) == (_TEXT, "p"):
+            elif node.tag == _T_P:
                 self.out.paragraph(self.inline(node))
-            elif (ns, name) == (_TABLE, "table"):
+            elif node.tag == _TB_TABLE:
                 self.tables += 1
                 _add_table(self.out, self.rows(node), f"table {self.tables}")
             else:  # lists, list items, sections, frames: their paragraphs, in order
                 self.blocks(node)
 
     def rows(self, table) -> Iterator[list[str]]:
-        for node in table.childNodes:
-            if node.nodeType != node.ELEMENT_NODE:
-                continue
-            if node.qname == (_TABLE, "table-row"):
-                repeat = _int(node.getAttrNS(_TABLE, "number-rows-repeated"))
-                cells = []
-                for cell in node.childNodes:
-                    if cell.nodeType == cell.ELEMENT_NODE and cell.qname == (_TABLE, "table-cell"):
-                        text = " ".join(self.inline(p) for p in _descendants(cell, (_TEXT, "p")))
-                        # Repeated empty cells pad a row to the sheet's width: keep one.
-                        repeat_cell = min(_int(cell.getAttrNS(_TABLE, "number-columns-repeated")), MAX_COLUMNS + 1)
-                        cells += [text] * (repeat_cell if text else 1)
-                for _ in range(repeat if any(cells) else 1):
+        for node in table.iterchildren("*"):
+            if node.tag == _TB_ROW:
+                repeat = _int(node.get(_TB_ROWS_REPEATED))
+                cells: list[str] = []
+                for cell in node.iterchildren(_TB_CELL):
+                    text = " ".join(self.inline(p) for p in _paragraphs(cell))
+                    # Repeated empty cells pad a row to the sheet's width: keep one.
+                    repeat_cell = min(_int(cell.get(_TB_COLUMNS_REPEATED)), MAX_COLUMNS + 1)
+                    cells += [text] * (repeat_cell if text else 1)
+                for _ in range(repeat if any(cells) else 1):  # lazy: table_text stops at its row cap
                     yield cells
-            else:  # header rows, row groups
+            elif node.tag != _TB_CELL:  # header rows, row groups
                 yield from self.rows(node)
 
     def inline(self, node) -> str:
-        parts: list[str] = []
-        for child in node.childNodes:
-            if child.nodeType == child.TEXT_NODE:
-                parts.append(child.data)
-                continue
-            if child.nodeType != child.ELEMENT_NODE:
-                continue
-            qname = child.qname
-            if qname == (_TEXT, "s"):
-                parts.append(" " * _int(child.getAttrNS(_TEXT, "c")))
-            elif qname == (_TEXT, "tab"):
+        parts: list[str] = [node.text or ""]
+        for child in node.iterchildren("*"):
+            tag = child.tag
+            if tag == _T_S:
+                parts.append(" " * _int(child.get(f"{{{_TEXT}}}c")))
+            elif tag == _T_TAB:
                 parts.append("\t")
-            elif qname == (_TEXT, "line-break"):
+            elif tag == _T_BREAK:
                 parts.append("\n")
-            elif qname == (_TEXT, "note"):  # a footnote or endnote: kept out of the sentence it marks
-                body = next(_descendants(child, (_TEXT, "note-body")), None)
-                if body is not None:
-                    self.notes.append("\n".join(self.inline(p) for p in _descendants(body, (_TEXT, "p"))))
-            elif qname in ((_OFFICE, "annotation"), (_OFFICE, "annotation-end")):
-                continue  # comments
+            elif tag == _T_NOTE:  # a footnote or endnote: kept out of the sentence it marks
+                for body in child.iterchildren(f"{{{_TEXT}}}note-body"):
+                    self.notes.append("\n".join(self.inline(p) for p in _paragraphs(body)))
+            elif tag in _ODT_COMMENTS or tag == _T_CITATION:
+                pass
             else:  # spans, links, bookmarks, fields
                 parts.append(self.inline(child))
+            parts.append(child.tail or "")
         return "".join(parts)
 
 
-def _descendants(node, qname) -> Iterator:
-    for child in node.childNodes:
-        if child.nodeType == child.ELEMENT_NODE:
-            if child.qname == qname:
-                yield child
-            elif child.qname != (_TEXT, "note"):
-                yield from _descendants(child, qname)
+def _paragraphs(node) -> Iterator:
+    """The paragraphs and headings inside a cell or note, not those of notes nested in them."""
+    for child in node.iterchildren("*"):
+        if child.tag in (_T_P, _T_H):
+            yield child
+        elif child.tag != _T_NOTE:
+            yield from _paragraphs(child)
 
 
 def _int(value) -> int:

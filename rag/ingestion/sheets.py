@@ -12,6 +12,8 @@ from rag.ingestion.archives import expect, open_zip, reading
 from rag.ingestion.locations import Extracted, TextBuilder
 from rag.ingestion.tables import table_text
 
+_DELIMITERS = (",", ";", "\t", "|")
+
 
 def read_xlsx(raw: bytes, where: str) -> Extracted:
     expect(raw, "zip", ".xlsx", where)
@@ -39,14 +41,10 @@ def read_xlsx(raw: bytes, where: str) -> Extracted:
 
 def read_csv(text: str, where: str) -> Extracted:
     """`text`: the decoded file (load.py decodes it as any text file)."""
-    sample = text[:65536]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel  # one column, or nothing the sniffer recognises
     out = TextBuilder()
     try:
-        table = table_text(csv.reader(io.StringIO(text, newline=""), dialect), "the table")
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+        table = table_text(rows, "the table")
     except csv.Error as e:
         raise UnreadableFile(where, f"not a readable CSV file ({e})") from None
     out.paragraph(table.text)
@@ -55,6 +53,20 @@ def read_csv(text: str, where: str) -> Extracted:
     if out.empty:
         raise UnreadableFile(where, "the table has no values")
     return out.build()
+
+
+def _delimiter(text: str) -> str:
+    """The separator that splits the first lines into the same number of cells most often.
+    (csv.Sniffer gives up on short files and on cells with spaces, as "Việt Nam;2141".)"""
+    lines = [line for line in text[:65536].splitlines() if line.strip()][:50]
+    best, best_score = ",", 0
+    for candidate in _DELIMITERS:
+        counts = [line.count(candidate) for line in lines]
+        usual = max(set(counts), key=counts.count, default=0)
+        score = counts.count(usual) if usual else 0
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
 
 
 def _value(v: object) -> object:
