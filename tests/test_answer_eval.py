@@ -8,20 +8,17 @@ import re
 import pytest
 
 from rag import Assistant, load_settings
-from rag.evaluation.answers import (
-    Case,
+from rag.evaluation.answers import run_answer_eval
+from rag.evaluation.datasets import Case, Question, load_cases, spread
+from rag.evaluation.metrics import (
     answer_correct,
+    answer_summary as summarize,
     citation_checks,
     contains_answer,
     language_match,
-    load_cases,
     normalise,
-    run_answer_eval,
-    spread,
-    summarize,
 )
 from ui.cli import main
-from rag.evaluation.retrieval import Question
 from rag.backends.llm import ScriptedLLM
 from tests.conftest import ROOT
 

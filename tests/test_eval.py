@@ -7,7 +7,8 @@ import pytest
 
 from ui.cli import main
 from rag.errors import InvalidInput
-from rag.evaluation.retrieval import Question, load_dataset, sample, summarize
+from rag.evaluation.datasets import Question, load_dataset, sample
+from rag.evaluation.metrics import retrieval_summary as summarize
 
 
 def write_jsonl(path, rows):

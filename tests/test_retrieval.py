@@ -1,11 +1,11 @@
-"""The retrieval pipeline: stage parsing, rank fusion, and keyword-only hits scored for real."""
+"""The retrieval pipeline: stage parsing, the retriever built from settings, and keyword-only hits scored for real."""
 from __future__ import annotations
 
 import pytest
 
 from rag import Assistant, load_settings
 from rag.errors import ConfigError
-from rag.retrieval.stages import parse_stages, rrf
+from rag.retrieval.stages import Retriever, Weights, parse_stages
 
 
 @pytest.mark.parametrize("value,stages", [
@@ -27,12 +27,19 @@ def test_bad_stages(value, message):
     assert str(e.value) == message
 
 
-def test_rrf_orders_by_summed_reciprocal_ranks():
-    # k=1: a 1/2, b 1/3+1/3, c 1/4+1/2, d 1/4
-    assert rrf([["a", "b", "c"], ["c", "b", "d"]], k=1) == ["c", "b", "a", "d"]
-    # a first in one list and absent in the other loses to one that is second in both
-    assert rrf([["a", "b"], ["x", "b"]], k=60)[0] == "b"
-    assert rrf([]) == []
+def test_the_retriever_is_built_from_settings_alike_for_ask_and_eval():
+    s = load_settings(retrieval="dense, keyword", candidates=7, weight_sentence=0.6, weight_keyword=0.2,
+                      weight_anchor=0.5)
+    parts = dict(store="store", embedder="embedder", keywords="keywords", centering=None, sentences=None)
+    r = Retriever.from_settings(s, **parts)
+    assert (r.store, r.embedder, r.keywords, r.centering, r.sentences) == tuple(parts.values())
+    assert r.stages == ("dense", "keyword") and r.candidates == 7
+    assert r.weights == Weights(chunk=pytest.approx(0.4), sentence=0.6, keyword=0.2, anchor=0.5)
+    # `rag eval --stages` replaces the configured stages, and they are checked as RAG_RETRIEVAL is
+    assert Retriever.from_settings(s, **parts, stages=["dense", "center"]).stages == ("dense", "center")
+    with pytest.raises(ConfigError):
+        Retriever.from_settings(s, **parts, stages=["keyword"])
+    assert Assistant(s).retriever.stages == r.stages and Assistant(s).retriever.weights == r.weights
 
 
 def test_scores_are_cosine_plus_weighted_keyword_even_for_keyword_only_hits(seeds_copy):

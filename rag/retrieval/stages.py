@@ -15,18 +15,22 @@ The final score is a weighted sum (weights in settings, chosen on the xquad-piaf
 docs/retrieval.md): `w_chunk * chunk cosine + w_sentence * best sentence cosine + w_keyword * BM25
 / best BM25`; candidates are ranked by that plus `w_anchor * anchor bonus`. Every candidate gets
 all its terms: a chunk found only by keywords or sentences has its cosine read from the store.
-`ask`, `search` and `rag eval` all go through `Retriever.search`.
+`ask`, `search` and `rag eval` all go through `Retriever.search`, on a retriever built by
+`Retriever.from_settings`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from store import Hit, VectorStore
 
 from rag.text import anchors
 from rag.errors import ConfigError
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from rag.settings import Settings
 
 STAGES = ("dense", "center", "sentence", "keyword", "anchor")
 
@@ -54,22 +58,18 @@ def to_passage(hit: Hit, score: float | None = None) -> Passage:
     )
 
 
-def rrf(rankings: Sequence[Sequence[str]], k: int = 60, weights: Sequence[float] | None = None) -> list[str]:
-    """Reciprocal rank fusion: ids ordered by sum of weight / (k + rank). Kept for comparison runs."""
-    weights = weights or [1.0] * len(rankings)
-    score: dict[str, float] = {}
-    for ranking, w in zip(rankings, weights):
-        for rank, id_ in enumerate(ranking, 1):
-            score[id_] = score.get(id_, 0.0) + w / (k + rank)
-    return sorted(score, key=lambda i: (-score[i], i))
-
-
 @dataclass(frozen=True)
 class Weights:
     chunk: float = 0.25
     sentence: float = 0.75
     keyword: float = 0.03
     anchor: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Weights:
+        """RAG_WEIGHT_*: the chunk's weight is what the sentence's leaves of 1."""
+        return cls(1.0 - settings.weight_sentence, settings.weight_sentence, settings.weight_keyword,
+                   settings.weight_anchor)
 
 
 @dataclass
@@ -82,6 +82,32 @@ class Retriever:
     sentences: VectorStore | None = None  # sentence vectors, for the "sentence" stage
     candidates: int = 30
     weights: Weights = Weights()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        store: VectorStore,
+        embedder,
+        keywords=None,
+        centering=None,
+        sentences: VectorStore | None = None,
+        stages: Sequence[str] | None = None,
+    ) -> Retriever:
+        """The retriever `settings` describe (RAG_RETRIEVAL, RAG_CANDIDATES, RAG_WEIGHT_*) over these
+        parts; `stages` replaces RAG_RETRIEVAL's (`rag eval --stages`). The side indexes a stage
+        needs are the caller's to open: a stage whose index is None is skipped."""
+        return cls(
+            store=store,
+            embedder=embedder,
+            stages=parse_stages(",".join(stages) if stages is not None else settings.retrieval),
+            keywords=keywords,
+            centering=centering,
+            sentences=sentences,
+            candidates=settings.candidates,
+            weights=Weights.from_settings(settings),
+        )
 
     def query_vector(self, query: str, language: str, vector: Sequence[float] | None = None) -> list[float]:
         v = vector if vector is not None else self.embedder.get_query_embedding(query)
