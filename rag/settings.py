@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     )
     llm_threads: int = Field(default=0, ge=0, description="CPU threads for the local model; 0 means all cores.")
     llm_context: int = Field(default=2048, ge=512, description="Context window of the local model, in tokens.")
+    llm_model_path: Path | None = Field(
+        default=None,
+        description="A GGUF model file on disk for the `local` backend (its chat template is read from the "
+        "file); unset: the packaged Qwen2.5-Coder-1.5B-Instruct.",
+    )
     max_answer_tokens: int = Field(default=200, ge=16, description="Cap on the length of a generated answer.")
     temperature: float = Field(
         default=0.0, ge=0.0, le=2.0, description="Sampling temperature of the answer (0: same answer every time)."

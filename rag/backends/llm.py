@@ -5,8 +5,10 @@ so `ingest` and `search` never pay for the model.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
+from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
 from rag.errors import BackendUnavailable, ModelUnavailable, UnknownBackend, server_errors
@@ -42,19 +44,28 @@ class LocalLLM:
                     "llama-cpp-python is not installed: run `make install` (or pip install -e '.[local]'), "
                     "or use another backend with RAG_LLM_BACKEND=openai"
                 ) from None
-            from rag.backends.model_file import ensure_model
+            if self._settings.llm_model_path is not None:
+                from rag.backends.gguf import check_gguf
 
-            path = ensure_model(self._settings.model_dir)
-            import os
+                path = Path(self._settings.llm_model_path).expanduser()
+                check_gguf(path)  # a missing, foreign or truncated file gets its reason, not llama.cpp's
+            else:
+                from rag.backends.model_file import ensure_model
 
+                path = ensure_model(self._settings.model_dir)
             threads = self._settings.llm_threads or os.cpu_count() or 2
-            self._llama = Llama(
-                model_path=str(path),
-                n_ctx=self._settings.llm_context,
-                n_threads=threads,
-                n_threads_batch=threads,
-                verbose=False,
-            )
+            try:
+                # No chat_format: llama-cpp-python uses the chat template stored in the GGUF file.
+                self._llama = Llama(
+                    model_path=str(path),
+                    n_ctx=self._settings.llm_context,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    verbose=False,
+                )
+            except ValueError as e:
+                raise ModelUnavailable(f"llama.cpp could not load {path}: {e} (an architecture this "
+                                       "llama-cpp-python does not support?)") from None
         return self._llama
 
     def warm_up(self) -> None:
