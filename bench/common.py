@@ -1,4 +1,7 @@
-"""Shared by the bench scripts: the machine, percentiles, a text table, and `rag serve` in a subprocess."""
+"""Shared by the bench scripts: the machine, a text table, process memory, fresh data directories.
+
+Percentiles come from `rag.evaluation.metrics.percentile` (one definition for the product and the
+lab); servers in subprocesses from `bench/servers.py`."""
 from __future__ import annotations
 
 import os
@@ -6,11 +9,8 @@ import platform
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
-
-from tests.servers import BIN, free_port, running_server
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 XQUAD = Path(os.environ.get("RAG_BENCH_XQUAD", ROOT.parent / "shared" / "eval" / "xquad-piaf"))
@@ -31,15 +31,6 @@ def machine() -> dict:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kb / 1024**2, 1),
             "python": platform.python_version(), "os": platform.platform(), "load_avg_1min_at_start": load}
-
-
-def pct(values: Sequence[float], p: float) -> float | None:
-    """The p-th percentile (nearest rank), or None for no values."""
-    xs = sorted(v for v in values if v is not None)
-    if not xs:
-        return None
-    rank = max(1, int(round(p / 100 * len(xs) + 0.5 - 1e-9)))
-    return xs[min(rank, len(xs)) - 1]
 
 
 def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
@@ -68,17 +59,6 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
 
 
-@contextmanager
-def rag_serve(home: Path, env: dict[str, str], log: Path, timeout: float = 120) -> Iterator[tuple[str, int]]:
-    """`rag serve` on a free loopback port with `env` (RAG_* settings); yields (URL, pid)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    full_env = {"RAG_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False", **env}
-    with running_server([str(BIN / "rag"), "serve", "--port", str(port)], f"{url}/", log,
-                        timeout=timeout, env=full_env, cwd=ROOT) as process:
-        yield url, process.pid
-
-
 def fresh_home(home: Path) -> Path:
     """A new data directory; the model assembled in the checkout's .rag/ is linked, not re-assembled."""
     models = ROOT / ".rag" / "models"
@@ -91,7 +71,7 @@ def fresh_home(home: Path) -> Path:
 
 def ingest_seeds(home: Path, env: dict[str, str] | None = None) -> None:
     """`rag ingest seeds` into `home`, in a subprocess (as a user would)."""
-    subprocess.run([str(BIN / "rag"), "ingest", str(ROOT / "seeds"), "--json"], check=True,
+    subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(ROOT / "seeds"), "--json"], check=True, cwd=ROOT,
                    env={**os.environ, "RAG_HOME": str(home), **(env or {})}, stdout=subprocess.DEVNULL)
 
 

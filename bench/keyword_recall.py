@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
+from rag.evaluation.metrics import median, percentile
 from rag.retrieval.keywords import KeywordIndex, KeywordItem
 from rag.text.tokenize import tokens
 
@@ -67,12 +67,11 @@ def main() -> None:
         r5 = sum(a for a, _ in rows) / len(rows)
         r10 = sum(b for _, b in rows) / len(rows)
         print(f"{key:<16} {len(rows):>5} {r5:>6.3f} {r10:>6.3f}")
-    ms = sorted(x * 1000 for x in latencies)
-    p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+    ms = [x * 1000 for x in latencies]
     print()
     print(f"tokenize {len(passages)} passages: {tokenize_s * 1000:.0f} ms (after warm-up)")
     print(f"index {len(passages)} passages (tokenize + insert): {index_s * 1000:.0f} ms")
-    print(f"query latency (tokenize + search, k=10): p50 {statistics.median(ms):.2f} ms, p95 {p95:.2f} ms")
+    print(f"query latency (tokenize + search, k=10): p50 {median(ms):.2f} ms, p95 {percentile(ms, 95):.2f} ms")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from rag import Assistant, load_settings  # noqa: E402
 from rag.ingestion.keyword_sync import KeywordSync  # noqa: E402
 from rag.retrieval.keywords import KeywordIndex  # noqa: E402
-from tests.servers import chroma_server  # noqa: E402
+from bench.servers import chroma_server  # noqa: E402
 
 
 def ms(samples: list[float]) -> str:

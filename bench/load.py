@@ -22,7 +22,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import ROOT, fresh_home, ingest_seeds, machine, pct, rag_serve, say, table
+from bench.common import ROOT, fresh_home, ingest_seeds, machine, say, table
+from bench.servers import rag_serve
+from rag.evaluation.metrics import percentile
 
 QUESTIONS = [json.loads(line)["question"] for line in (ROOT / "eval" / "seeds" / "questions.jsonl").open()]
 
@@ -85,7 +87,8 @@ def run_load(url: str, sessions: int, timeout: float) -> dict:
     return {
         "sessions": sessions, "answers": len(results) - len(errors), "errors": len(errors),
         "error_messages": sorted({r["error"] for r in errors})[:10],
-        "latency_s_p50": pct(secs, 50), "latency_s_p90": pct(secs, 90), "latency_s_max": max(secs, default=None),
+        "latency_s_p50": percentile(secs, 50), "latency_s_p90": percentile(secs, 90),
+        "latency_s_max": max(secs, default=None),
         "queue_ranks_seen": ranks,
         "max_queue_size_seen": max((q for r in results for _, q in r["ranks"]), default=0),
         "sessions_that_waited_in_queue": sum(1 for r in results if r["ranks"]),

@@ -10,12 +10,12 @@ import argparse
 import json
 import platform
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from rag import Assistant, Delta, Final, Sources, load_settings
+from rag.evaluation.metrics import median, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -72,16 +72,15 @@ def main() -> None:
                 rows.append({"question": q, "sources_s": sources, "first_token_s": first, "total_s": now,
                              "answer": ev.answer.text, "refused": ev.answer.refused,
                              "cited": sorted({c.document for c in ev.answer.citations})})
-    med = lambda xs: statistics.median([x for x in xs if x is not None]) if any(x is not None for x in xs) else None
     result = {
         "machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores, {platform.python_version()}",
-        "ingest_seeds_s_median": med(ingest_s), "ingest_runs_s": ingest_s, "chunks": chunks,
-        "chunks_per_s": chunks / med(ingest_s),
-        "search_ms_median": med(search_ms), "search_ms_p95": sorted(search_ms)[int(0.95 * len(search_ms)) - 1],
+        "ingest_seeds_s_median": median(ingest_s), "ingest_runs_s": ingest_s, "chunks": chunks,
+        "chunks_per_s": chunks / median(ingest_s),
+        "search_ms_median": median(search_ms), "search_ms_p95": percentile(search_ms, 95),
         "llm_load_s": load_s,
-        "sources_s_median": med([r["sources_s"] for r in rows]),
-        "first_token_s_median": med([r["first_token_s"] for r in rows]),
-        "total_s_median": med([r["total_s"] for r in rows]),
+        "sources_s_median": median([r["sources_s"] for r in rows]),
+        "first_token_s_median": median([r["first_token_s"] for r in rows]),
+        "total_s_median": median([r["total_s"] for r in rows]),
         "answers": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import pct, say
+from bench.common import say
+from bench.servers import chroma_server
+from rag.evaluation.metrics import percentile
 from store import ChromaStore, Record
-from tests.servers import chroma_server
 
 DIM = 384
 
@@ -44,7 +45,7 @@ def _grow_and_query(store: ChromaStore, sizes: list[int], queries: int, k: int, 
             store.query(q.tolist(), k)
             ms.append((time.perf_counter() - t) * 1000)
         row = {"backend": label, "chunks": size, "k": k, "queries": queries,
-               "p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "insert_s": load_s}
+               "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95), "insert_s": load_s}
         say(f"retrieval: {label} {size} chunks: p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms")
         out.append(row)
     return out

