@@ -14,7 +14,9 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import SEED_QUESTIONS, ROOT, pct, rag_serve, rss_mb, say
+from bench.common import SEED_QUESTIONS, ROOT, rss_mb, say
+from bench.servers import rag_serve
+from rag.evaluation.metrics import percentile as pct
 
 
 def seed_questions() -> list[dict]:

@@ -13,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import machine, pct
+from bench.common import machine
+from rag.evaluation.metrics import percentile as pct
 from rag.conversations import ConversationStore
 from rag.types import Answer, Citation, Passage
 
