@@ -9,7 +9,7 @@ document), and `repair` brings the side indexes back in step at the end of a run
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from store import VectorStore
 
@@ -22,12 +22,9 @@ from rag.ingestion.lock import index_lock
 from rag.ingestion.manifest import Manifest, signature, stored_state
 from rag.ingestion.prepare import prepare
 from rag.ingestion.repair import stored_chunk_ids, sync_keywords, sync_sentences
-from rag.ingestion.write import IndexWriter, remove_document
+from rag.ingestion.write import IndexWriter, Progress, remove_document
 from rag.settings import Settings
 from rag.types import IngestReport
-
-Progress = Callable[[int, int], None]
-
 
 def scan(files: Sequence[Path], manifest: Manifest, settings: Settings) -> Iterator[Event]:
     """Read, compare with the store and prepare each file, in order.
