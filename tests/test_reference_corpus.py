@@ -1,4 +1,4 @@
-"""The parallel reference corpus (rag/data/reference/parallel.jsonl) used for language centering."""
+"""The parallel reference corpus (rag/retrieval/data/reference/parallel.jsonl) used for language centering."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "rag" / "data" / "reference" / "parallel.jsonl"
+REFERENCE = ROOT / "rag" / "retrieval" / "data" / "reference" / "parallel.jsonl"
 LANGS = ("en", "fr", "vi", "zh-Hans", "zh-Hant")
 FORBIDDEN = (
     "fraud", "fraude", "police", "lừa đảo", "cảnh sát", "诈骗", "詐騙", "警方",
