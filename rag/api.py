@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator
 
 from store import StoreError, VectorStore, open_store
 
@@ -17,7 +17,8 @@ from rag.answering import generate as answering
 from rag.ingestion import pipeline as ingestion
 
 from rag.retrieval import stages as retrieval
-from rag.answering.excerpts import Excerpt, Span
+from rag.answering.checks import sentence_similarity
+from rag.answering.excerpts import with_sentences
 from rag.answering.followup import History, rewrite_followup
 from rag.answering.prompts import DEFAULT as DEFAULT_PROMPTS, Prompts
 from rag.backends.embeddings import make_embedder
@@ -254,27 +255,17 @@ class Assistant:
         excerpts = None
         if s.context_sentences:
             shown = passages[: s.context_k]
-            best = retriever.best_sentences(shown, qv, s.context_sentences)
-            excerpts = [
-                Excerpt(p, tuple(Span(int(h.metadata["start"]), int(h.metadata["end"]), h.text, h.id)
-                                 for h in best.get(p.id, [])))
-                for p in shown
-            ]
+            excerpts = with_sentences(shown, retriever.best_sentences(shown, qv, s.context_sentences))
         for event in answering.stream_answer(
             query, language, passages, llm=self.llm, settings=s, notices=notices, excerpts=excerpts,
-            standalone=standalone, similarity=self._similarity if retriever.sentences is not None else None,
+            standalone=standalone,
+            similarity=sentence_similarity(retriever) if retriever.sentences is not None else None,
             prompts=self.prompts,
         ):
             if isinstance(event, Final) and standalone:
                 # The model answered the standalone form; the answer belongs to what the user asked.
                 event = Final(dataclasses.replace(event.answer, question=question))
             yield event
-
-    def _similarity(self, text: str, sentence_ids: Sequence[str]) -> dict[str, float]:
-        """Stored sentences scored against `text` as a query (centred like retrieval's)."""
-        retriever = self.retriever
-        qv = retriever.query_vector(text, detect(text))
-        return {h.id: h.score for h in retriever.sentences.get(list(sentence_ids), embedding=qv)}
 
     def ask(self, question: str, history: History | None = None, *, max_tokens: int | None = None,
             temperature: float | None = None) -> Answer:

@@ -17,7 +17,7 @@ from rag.answering.citations import add_marker, attribute, claims, parse_reply, 
 from rag.answering.excerpts import Excerpt, Span
 from rag.present.messages import message
 from rag.text.anchors import framing_numbers
-from rag.text.language import to_script
+from rag.text.language import detect, to_script
 from rag.text.numbers import all_found, localize, unsupported_numbers
 from rag.text.overlap import bigrams
 from rag.text.patterns import CITED, SENTENCE
@@ -28,6 +28,17 @@ from rag.types import Answer, Citation, Passage
 # Scores stored sentences (by id) against a text, in the retrieval's own (centred) space: how an
 # answer written in another language than its source is still traced back to it.
 Similarity = Callable[[str, Sequence[str]], dict[str, float]]
+
+
+def sentence_similarity(retriever) -> Similarity:
+    """The `Similarity` of a retriever with a sentence store: the text embedded as a question
+    (centred like retrieval's), scored against the stored sentences it is given."""
+
+    def similarity(text: str, sentence_ids: Sequence[str]) -> dict[str, float]:
+        qv = retriever.query_vector(text, detect(text))
+        return {h.id: h.score for h in retriever.sentences.get(list(sentence_ids), embedding=qv)}
+
+    return similarity
 
 # Questions answered by yes or no, in the four languages: "Did ...?", "Est-ce que ...", "... không?",
 # "...吗？", "是否...".

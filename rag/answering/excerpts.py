@@ -7,8 +7,12 @@ on a CPU) and lets every citation point at the exact sentence it rests on (`docu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    from store import Hit
 
 
 @dataclass(frozen=True)
@@ -45,3 +49,13 @@ class Excerpt:
     def prompt_text(self) -> str:
         """The text the model reads for this excerpt."""
         return self.text() if self.shown_as is None else " ".join(self.shown_as.split())
+
+
+def with_sentences(passages: Sequence[Passage], best: Mapping[str, Sequence[Hit]]) -> list[Excerpt]:
+    """Each passage as an excerpt of the sentences picked for it (`best`: passage id -> sentence
+    records of the sentence store, whose metadata give their offsets in the document)."""
+    return [
+        Excerpt(p, tuple(Span(int(h.metadata["start"]), int(h.metadata["end"]), h.text, h.id)
+                         for h in best.get(p.id, [])))
+        for p in passages
+    ]
