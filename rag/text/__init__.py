@@ -1,1 +1,2 @@
-"""Language-aware text knowledge shared by every stage: languages and scripts, numbers, places, dates, tokens."""
+"""Language-aware text knowledge shared by every stage: languages and scripts, numbers, places, dates,
+keyword tokens, the patterns of a reply (sentences, citation markers) and text overlap (bigrams)."""
