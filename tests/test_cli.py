@@ -24,6 +24,16 @@ def test_missing_path(capsys, tmp_path):
     assert run(capsys, "ingest", str(missing)) == (2, "", f"error: no such file or directory: {missing}\n")
 
 
+def test_ingest_without_a_path_says_what_to_pass(capsys, tmp_path, monkeypatch):
+    # Even run where a seeds/ folder lies: there is no default corpus.
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "a.txt").write_text("Le Cambodge a expulsé 150 suspects.\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "ingest") == (
+        2, "", "error: rag ingest: give the files or folders to index, e.g. `rag ingest seeds/`\n")
+    assert run(capsys, "documents", "--json")[1].strip() == "[]"  # nothing was indexed
+
+
 def test_unreadable_file_exit_1_and_reason(capsys, tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"")

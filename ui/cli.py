@@ -8,11 +8,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
-import store as _store  # noqa: F401  (offline switches before anything else is imported)
+# Names are read as `rag.X` where they are used: the pipeline behind them loads on first use, so
+# `rag --help` stays fast.
+import rag
+from rag.present.messages import error_message
+from rag.present.render import answer_text, passage_line
 
-from rag.errors import InvalidInput, RagError
+# `rag eval --compare`: every retrieval stage combination worth a row.
+STAGE_COMBINATIONS = [
+    ("dense",), ("dense", "keyword"), ("dense", "center"), ("dense", "center", "keyword"),
+    ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword"),
+    ("dense", "center", "sentence", "keyword", "anchor"),
+]
 
 
 def _print_json(obj: object) -> None:
@@ -43,10 +53,11 @@ class _ProgressBar:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from rag.api import get_assistant
-
-    assistant = get_assistant()
-    paths = args.paths or ["seeds"]
+    if not args.paths:
+        # No default folder: what to index is the user's to say, never a corpus of ours.
+        raise rag.InvalidInput("rag ingest: give the files or folders to index, e.g. `rag ingest seeds/`")
+    assistant = rag.get_assistant()
+    paths = args.paths
     # Counts every embedded text: the chunks and, for the sentence index, their sentences.
     bar = None if args.json else _ProgressBar("embedding chunks+sentences", "text")
     try:
@@ -72,10 +83,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from rag.api import get_assistant
-    from rag.present.render import passage_line
-
-    passages = get_assistant().search(args.query, args.k)
+    passages = rag.get_assistant().search(args.query, args.k)
     if args.json:
         _print_json([p.to_dict() for p in passages])
     elif not passages:
@@ -87,19 +95,14 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from rag.api import get_assistant
-    from rag.present.render import answer_text
-
-    assistant = get_assistant()
+    assistant = rag.get_assistant()
     try:
         answer = assistant.ask(args.question)
-    except RagError as e:
+    except rag.RagError as e:
         # Said in the asker's language (the detail, naming a URL or a setting, stays as raised).
         language = assistant.language_of(args.question) if args.question.strip() else "en"
         if language == "en":
             raise
-        from rag.present.messages import error_message
-
         print(f"error: {error_message(e, language)}", file=sys.stderr)
         return e.exit_code
     if args.json:
@@ -110,9 +113,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    from rag.api import get_assistant
-
-    docs = get_assistant().documents()
+    docs = rag.get_assistant().documents()
     if args.json:
         _print_json([d.to_dict() for d in docs])
     elif not docs:
@@ -124,9 +125,7 @@ def cmd_documents(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    from rag.api import get_assistant
-
-    assistant = get_assistant()
+    assistant = rag.get_assistant()
     results = {name: assistant.delete(name) for name in args.names}
     if args.json:
         _print_json({"deleted": [n for n, ok in results.items() if ok],
@@ -138,10 +137,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    from rag.api import get_assistant
-    from rag.backends.model_file import ensure_model
-
-    path = ensure_model(get_assistant().settings.model_dir, progress=not args.json, verify=args.verify)
+    path = rag.ensure_model(rag.get_assistant().settings.model_dir, progress=not args.json, verify=args.verify)
     if args.json:
         _print_json({"path": str(path), "verified": True})
     else:
@@ -150,16 +146,12 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from rag.api import get_assistant
-
     if args.unanswerable < 0:
-        raise InvalidInput(f"--unanswerable must be 0 or more, got {args.unanswerable}")
+        raise rag.InvalidInput(f"--unanswerable must be 0 or more, got {args.unanswerable}")
     if args.answers and (args.stages or args.compare):
-        raise InvalidInput("--stages and --compare apply to retrieval recall; --answers measures the "
-                           "configured pipeline (set RAG_RETRIEVAL to try other stages)")
-    assistant = get_assistant()
+        raise rag.InvalidInput("--stages and --compare apply to retrieval recall; --answers measures the "
+                               "configured pipeline (set RAG_RETRIEVAL to try other stages)")
+    assistant = rag.get_assistant()
     bars: dict = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -177,8 +169,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 bars.pop(stage)
 
     if args.answers:
-        from rag.evaluation.answers import load_cases, records_path, run_answer_eval, table as answers_table
-
         def say(line: str) -> None:  # one line per question: a bar would hide what each one did
             if not args.json:
                 print(line, file=sys.stderr, flush=True)
@@ -187,29 +177,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if stage == "indexing":
                 progress(stage, done, total)
 
-        ds, answerable, unanswerable = load_cases(Path(args.dataset), args.limit, args.unanswerable)
-        out = records_path(assistant.settings.home, ds.name)
-        run = run_answer_eval(ds, answerable, unanswerable, assistant, out, progress=indexing, note=say)
+        ds, answerable, unanswerable = rag.load_answer_cases(Path(args.dataset), args.limit, args.unanswerable)
+        out = rag.answer_records_path(assistant.settings.home, ds.name)
+        run = rag.evaluate_answers(ds, answerable, unanswerable, assistant, out, progress=indexing, note=say)
         if args.json:
             _print_json(run.to_dict())
         else:
-            print(answers_table(run))
+            print(rag.answers_table(run))
         return 0
 
-    from rag.backends.embed_cache import EmbeddingCache
-    from rag.evaluation.retrieval import load_dataset, run_eval, sample, table
-
-    ds = load_dataset(Path(args.dataset))
-    questions = sample(ds.questions, args.limit)
+    ds = rag.load_dataset(Path(args.dataset))
+    questions = rag.sample_questions(ds.questions, args.limit)
     configs = [tuple(c.split(",")) for c in args.stages] if args.stages else [tuple(assistant.stages)]
     if args.compare:
-        configs = [("dense",), ("dense", "keyword"), ("dense", "center"), ("dense", "center", "keyword"),
-                   ("dense", "center", "sentence"), ("dense", "center", "sentence", "keyword"),
-                   ("dense", "center", "sentence", "keyword", "anchor")]
-    cache = EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
+        configs = STAGE_COMBINATIONS
+    cache = rag.EmbeddingCache(assistant.settings.home / "cache" / "embeddings.sqlite")
     runs = []
     for stages in configs:
-        runs.append(run_eval(ds, assistant.settings, assistant.embedder, stages, questions, cache, progress))
+        runs.append(rag.evaluate_retrieval(ds, assistant.settings, assistant.embedder, stages, questions, cache,
+                                           progress))
     if args.json:
         _print_json({
             "dataset": str(args.dataset), "questions": len(questions),
@@ -217,16 +203,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         })
     else:
         print(f"dataset {ds.name}: {len(questions)} questions ({ds.kind})")
-        print(table(runs))
+        print(rag.retrieval_table(runs))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     # The one upward edge: the CLI is the program's top, and `serve` starts the page and the API.
-    from rag.api import get_assistant
     from ui.server import api_keys, check_exposure, page_login, serve
 
-    assistant = get_assistant()
+    assistant = rag.get_assistant()
     login = page_login(assistant.settings, args.auth)
     keys = api_keys(assistant.settings)
     check_exposure(args.host, login, keys, args.no_auth)
@@ -238,8 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Ask questions about your documents, with cited answers.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("ingest", help="index files or directories (default: seeds/)")
-    s.add_argument("paths", nargs="*", help="files or directories to ingest")
+    s = sub.add_parser("ingest", help="index files or directories")
+    s.add_argument("paths", nargs="*", help="files or directories to ingest (at least one)")
     s.add_argument("--prune", action="store_true", help="remove indexed documents whose files are gone")
     s.add_argument("--json", action="store_true", help="print the report as JSON")
     s.set_defaults(func=cmd_ingest)
@@ -297,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except RagError as e:
+    except rag.RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
