@@ -18,7 +18,7 @@ from ui.cli import main
 from rag.errors import ConfigError, EmptyQuestion, PathNotFound, QuestionWithoutWords
 from rag.backends.llm import ScriptedLLM
 from tests.conftest import SEEDS
-from ui.app import chat_turn
+from ui.chat import chat_turn
 
 # Two small seeds are enough to have something to lose.
 BASE = ["003_912a6ae6278a5b97.txt", "004_0a58046803119029.txt"]

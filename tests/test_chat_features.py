@@ -10,11 +10,11 @@ import pytest
 
 from rag.present.render import conversation_markdown, document_html
 from rag.types import Chunk
-from ui.app import (
-    SKIP, Gate, add_files, chat_turn, delete_document, export_conversation, library_rows, open_source,
-    translate_source,
-    _source_choices,
-)
+from ui.chat import SKIP, chat_turn
+from ui.export import export_conversation
+from ui.gate import Gate
+from ui.library import add_files, delete_document, library_rows, library_summary
+from ui.viewer import open_source, source_choices, translate_source
 
 VI_Q = "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?"
 
@@ -76,7 +76,7 @@ def _watch_queue(outputs):
 
 def test_choices_open_the_whole_document_with_the_cited_span_marked(assistant):
     answer = final_answer(assistant, VI_Q)
-    choices = _source_choices(answer)
+    choices = source_choices(answer)
     assert choices and choices[0][1] == "c1"
     html = open_source(assistant, answer, "c1")
     c = answer.citations[0]
@@ -99,12 +99,12 @@ def test_document_html_escapes_marks_spans_and_shows_cleaned_gaps():
 def test_translate_source_marks_the_translation_as_machine_made(assistant):
     # a Chinese reader's answer that cites a Vietnamese passage
     answer = dataclasses.replace(final_answer(assistant, VI_Q), language="zh-Hant")
-    value = next(v for label, v in _source_choices(answer) if "· vi" in label)
+    value = next(v for label, v in source_choices(answer) if "· vi" in label)
     out = translate_source(assistant, answer, value)
     assert "機器翻譯為繁體中文" in out  # said in the answer's language
     assert "(Traditional Chinese)" in out  # went through the configured (fake) LLM
     same = final_answer(assistant, VI_Q)
-    vi_choice = next(v for label, v in _source_choices(same) if "· vi" in label)
+    vi_choice = next(v for label, v in source_choices(same) if "· vi" in label)
     assert "Nguồn này đã bằng tiếng Việt." in translate_source(assistant, same, vi_choice)
 
 
@@ -145,3 +145,27 @@ def test_library_says_when_the_store_cannot_be_read():
 
     [row] = library_rows(Broken())
     assert row[0].startswith("⚠️") and "not reachable" in row[0]
+
+
+def test_the_empty_chat_says_what_is_indexed_in_the_page_language(assistant, tmp_path):
+    """No fixed example questions: the chat's empty state is computed from the library."""
+    assert library_summary(assistant) == (
+        "5 documents are indexed (French, English, Vietnamese, Traditional Chinese). "
+        "Ask about them in French, English, Vietnamese or Chinese.")
+    assert library_summary(assistant, "zh-Hans").startswith("已索引 5 个文档（法语、英语、越南语、繁体中文）。")
+    assert library_summary(assistant, "vi").startswith("Đã lập chỉ mục 5 tài liệu (tiếng Pháp, tiếng Anh, ")
+    for d in assistant.documents()[1:]:
+        assistant.delete(d.document)
+    assert library_summary(assistant, "fr").startswith("1 document est indexé (français). Posez vos questions")
+    assistant.delete(assistant.documents()[0].document)
+    assert library_summary(assistant, "fr") == "Aucun document n'est encore indexé : ajoutez-en dans l'onglet Documents."
+
+
+def test_the_empty_chat_says_nothing_when_the_library_cannot_be_read():
+    from rag.errors import BackendUnavailable
+
+    class Broken:
+        def documents(self):
+            raise BackendUnavailable("Chroma at http://localhost:9 is not reachable")
+
+    assert library_summary(Broken(), "vi") == ""  # the Documents tab says why

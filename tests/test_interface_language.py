@@ -13,7 +13,7 @@ from rag.present.messages import language_label, message
 from rag.present.render import answer_text, conversation_markdown, flag_text, sources_markdown
 from rag.types import Answer, Passage
 from ui import labels
-from ui.app import add_files, delete_document, library_headers
+from ui.library import add_files, delete_document, library_headers
 
 LANGS = ("en", "fr", "vi", "zh-Hans", "zh-Hant")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -34,19 +34,35 @@ def test_every_message_has_all_five_languages_with_the_same_placeholders(key):
 @pytest.mark.parametrize("key", list(labels._TEXTS))
 def test_every_page_label_has_all_five_languages_with_the_same_placeholders(key):
     row = labels._TEXTS[key]
-    assert len(row) == 5 and all(t.strip() for t in row)
-    assert len({frozenset(fields(t)) for t in row}) == 1
-    en, fr, vi, hans, hant = row
+    assert set(row) == set(LANGS) and all(row[lang].strip() for lang in LANGS)
+    assert len({frozenset(fields(t)) for t in row.values()}) == 1
+    en, fr, vi, hans, hant = (row[lang] for lang in LANGS)
     # Not left in English by mistake: French and Vietnamese differ from it somewhere in the table
     # (a few words are the same in French), and both Chinese texts are written in Chinese.
-    if key not in {"tab_documents", "sources_empty", "exported"}:
+    if key not in {"tab_documents", "sources_empty", "exported", "list_separator"}:
         assert HAN.search(hans) and HAN.search(hant), key
 
 
 def test_the_french_and_vietnamese_tables_are_not_the_english_one():
-    for i in (1, 2):
-        same = [k for k, row in labels._TEXTS.items() if row[i] == row[0]]
+    for lang in ("fr", "vi"):
+        same = [k for k, row in labels._TEXTS.items() if row[lang] == row["en"]]
         assert len(same) <= 5, same
+
+
+def test_both_catalogs_have_one_shape_and_the_one_language_list():
+    """The page's words and the answer's words are tables of the same shape, read the same way, in
+    the languages `rag` answers in (one list)."""
+    from rag import SUPPORTED_LANGUAGES
+    from rag.present.catalog import reader_language, text
+
+    assert tuple(LANGS) == SUPPORTED_LANGUAGES == labels.LANGUAGES
+    for catalog in (labels._TEXTS, messages._TEXTS):
+        assert all(isinstance(entry, dict) and "en" in entry for entry in catalog.values())
+    assert labels.say("ask", "vi") == text(labels._TEXTS, "ask", "vi") == "Hỏi"
+    assert message("sources", "vi") == text(messages._TEXTS, "sources", "vi") == "Nguồn"
+    # a reader we do not write for: any other Chinese reads Simplified, the rest English
+    assert [reader_language(x) for x in ("zh-TW", "zh", "de", "fr")] == ["zh-Hans", "zh-Hans", "en", "fr"]
+    assert labels.say("ask", "zh-SG") == "提问" and labels.say("ask", "ja") == "Ask"
 
 
 @pytest.mark.parametrize("header, expected", [

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import socket
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 
 from rag import Assistant, load_settings
-from ui.app import SKIP, chat_turn, create_app
+from ui.app import create_app
+from ui.chat import SKIP, chat_turn
 
 
 @pytest.fixture
@@ -58,6 +60,25 @@ def test_backend_error_is_shown_in_the_chat(monkeypatch, tmp_path):
     shown = history[-1]["content"]
     # the user's language first, then the detail that names the server
     assert shown.startswith("⚠️ Un service nécessaire à la réponse est indisponible") and "http://127.0.0.1:9" in shown
+
+
+def test_the_page_has_no_fixed_examples_and_its_empty_chat_says_what_is_indexed(assistant):
+    """Example questions about the bundled articles would be wrong for anyone else's library: the
+    empty chat says instead what is indexed, in the browser's language, when the page loads."""
+    import gradio as gr
+
+    demo = create_app(assistant)
+    assert not any(isinstance(b, gr.Dataset) for b in demo.blocks.values())  # gr.Examples' table
+    [localize] = [f for f in demo.fns.values() if f.name == "localize"]
+    assert [event for _, event in localize.targets] == ["load"]
+    request = SimpleNamespace(headers={"accept-language": "vi-VN,vi;q=0.9"})
+    updates = dict(zip(localize.outputs, localize.fn(request)))
+    [chat] = [c for c in localize.outputs if isinstance(c, gr.Chatbot)]
+    assert updates[chat]["placeholder"].startswith("Đã lập chỉ mục 6 tài liệu (")
+    # an upload or a delete updates it too
+    [remove] = [f for f in demo.fns.values() if f.name == "do_delete"]
+    out = remove.fn("hostile.txt", request)
+    assert out[-1]["placeholder"].startswith("Đã lập chỉ mục 5 tài liệu (") and remove.outputs[-1] is chat
 
 
 def _free_port() -> int:

@@ -10,7 +10,8 @@ import urllib.request
 import pytest
 
 from rag.errors import DocumentNotFound
-from ui.app import create_app, open_source
+from ui.app import create_app
+from ui.viewer import open_source
 
 VI_DOC = "003_912a6ae6278a5b97.txt"
 

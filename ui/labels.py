@@ -1,85 +1,277 @@
 """The web page's own words in the five languages it serves (answers carry theirs: rag.present.messages).
 
 Static labels go through Gradio's I18n, which picks them by the browser's language. The few
-places Gradio cannot translate (table headers, a file box's label) and the replies of the
-Documents tab are chosen on the server from the request's Accept-Language (`request_language`).
+places Gradio cannot translate (table headers, a file box's label, the chat's empty state) and the
+replies of the Documents tab are chosen on the server from the request's Accept-Language
+(`request_language`). The table has the shape of every string catalog (rag.present.catalog).
 """
 from __future__ import annotations
 
-from rag.text.language import SUPPORTED as LANGUAGES  # the order of each entry's texts below
+from rag import SUPPORTED_LANGUAGES as LANGUAGES
+from rag.present.catalog import text
 
-_TEXTS: dict[str, tuple[str, str, str, str, str]] = {
-    # key: (en, fr, vi, zh-Hans, zh-Hant)
-    "intro": (
-        "### Ask the documents\nQuestions in French, English, Vietnamese or Chinese; "
-        "answers cite the passages they come from.",
-        "### Interroger les documents\nQuestions en français, anglais, vietnamien ou chinois ; "
-        "les réponses citent les passages dont elles viennent.",
-        "### Hỏi đáp tài liệu\nĐặt câu hỏi bằng tiếng Pháp, tiếng Anh, tiếng Việt hoặc tiếng Trung; "
-        "câu trả lời trích dẫn các đoạn văn làm nguồn.",
-        "### 文档问答\n可用法语、英语、越南语或中文提问；回答会注明其出处段落。",
-        "### 文件問答\n可用法語、英語、越南語或中文提問；回答會註明其出處段落。",
-    ),
-    "tab_chat": ("Chat", "Discussion", "Trò chuyện", "对话", "對話"),
-    "tab_documents": ("Documents", "Documents", "Tài liệu", "文档", "文件"),
-    "question": ("Your question", "Votre question", "Câu hỏi của bạn", "您的问题", "您的問題"),
-    "placeholder": (
-        "Ask in French, English, Vietnamese or Chinese…",
-        "Posez votre question en français, anglais, vietnamien ou chinois…",
-        "Hỏi bằng tiếng Pháp, tiếng Anh, tiếng Việt hoặc tiếng Trung…",
-        "用法语、英语、越南语或中文提问…",
-        "用法語、英語、越南語或中文提問…",
-    ),
-    "ask": ("Ask", "Demander", "Hỏi", "提问", "提問"),
-    "stop": ("Stop", "Arrêter", "Dừng", "停止", "停止"),
-    "retry": ("Retry", "Réessayer", "Thử lại", "重试", "重試"),
-    "clear": ("Clear", "Effacer", "Xóa", "清空", "清除"),
-    "export": ("Export", "Exporter", "Xuất", "导出", "匯出"),
-    "exported": ("Conversation (Markdown)", "Conversation (Markdown)", "Cuộc trò chuyện (Markdown)",
-                 "对话（Markdown）", "對話（Markdown）"),
-    "examples": ("Examples", "Exemples", "Ví dụ", "示例", "範例"),
-    "sources_empty": ("_Sources appear here._", "_Les sources s'affichent ici._", "_Nguồn sẽ hiện ở đây._",
-                      "_来源将显示在这里。_", "_來源將顯示在這裡。_"),
-    "pick": ("Open a source in its document", "Ouvrir une source dans son document", "Mở nguồn trong tài liệu gốc",
-             "在原文档中打开来源", "在原文件中開啟來源"),
-    "translate": ("Translate this source into the answer's language", "Traduire cette source dans la langue de la réponse",
-                  "Dịch nguồn này sang ngôn ngữ của câu trả lời", "将此来源翻译成回答的语言", "將此來源翻譯成回答的語言"),
-    "col_document": ("document", "document", "tài liệu", "文档", "文件"),
-    "col_language": ("language", "langue", "ngôn ngữ", "语言", "語言"),
-    "col_passages": ("passages", "passages", "số đoạn", "段落数", "段落數"),
-    "col_ingested": ("ingested at (UTC)", "indexé le (UTC)", "lập chỉ mục lúc (UTC)", "索引时间（UTC）", "索引時間（UTC）"),
-    "upload": ("Add documents ({types})", "Ajouter des documents ({types})", "Thêm tài liệu ({types})",
-               "添加文档（{types}）", "新增文件（{types}）"),
-    "add": ("Add to the library", "Ajouter à la bibliothèque", "Thêm vào thư viện", "添加到文档库", "新增到文件庫"),
-    "victim": ("Document to delete", "Document à supprimer", "Tài liệu cần xóa", "要删除的文档", "要刪除的文件"),
-    "delete": ("Delete", "Supprimer", "Xóa", "删除", "刪除"),
-    "confirm_delete": ("Delete {name} from the library?", "Supprimer {name} de la bibliothèque ?",
-                       "Xóa {name} khỏi thư viện?", "从文档库中删除 {name}？", "從文件庫中刪除 {name}？"),
+_TEXTS: dict[str, dict[str, str]] = {
+    "intro": {
+        "en": "### Ask the documents\nQuestions in French, English, Vietnamese or Chinese; "
+              "answers cite the passages they come from.",
+        "fr": "### Interroger les documents\nQuestions en français, anglais, vietnamien ou chinois ; "
+              "les réponses citent les passages dont elles viennent.",
+        "vi": "### Hỏi đáp tài liệu\nĐặt câu hỏi bằng tiếng Pháp, tiếng Anh, tiếng Việt hoặc tiếng Trung; "
+              "câu trả lời trích dẫn các đoạn văn làm nguồn.",
+        "zh-Hans": "### 文档问答\n可用法语、英语、越南语或中文提问；回答会注明其出处段落。",
+        "zh-Hant": "### 文件問答\n可用法語、英語、越南語或中文提問；回答會註明其出處段落。",
+    },
+    "tab_chat": {
+        "en": "Chat",
+        "fr": "Discussion",
+        "vi": "Trò chuyện",
+        "zh-Hans": "对话",
+        "zh-Hant": "對話",
+    },
+    "tab_documents": {
+        "en": "Documents",
+        "fr": "Documents",
+        "vi": "Tài liệu",
+        "zh-Hans": "文档",
+        "zh-Hant": "文件",
+    },
+    "question": {
+        "en": "Your question",
+        "fr": "Votre question",
+        "vi": "Câu hỏi của bạn",
+        "zh-Hans": "您的问题",
+        "zh-Hant": "您的問題",
+    },
+    "placeholder": {
+        "en": "Ask in French, English, Vietnamese or Chinese…",
+        "fr": "Posez votre question en français, anglais, vietnamien ou chinois…",
+        "vi": "Hỏi bằng tiếng Pháp, tiếng Anh, tiếng Việt hoặc tiếng Trung…",
+        "zh-Hans": "用法语、英语、越南语或中文提问…",
+        "zh-Hant": "用法語、英語、越南語或中文提問…",
+    },
+    "ask": {
+        "en": "Ask",
+        "fr": "Demander",
+        "vi": "Hỏi",
+        "zh-Hans": "提问",
+        "zh-Hant": "提問",
+    },
+    "stop": {
+        "en": "Stop",
+        "fr": "Arrêter",
+        "vi": "Dừng",
+        "zh-Hans": "停止",
+        "zh-Hant": "停止",
+    },
+    "retry": {
+        "en": "Retry",
+        "fr": "Réessayer",
+        "vi": "Thử lại",
+        "zh-Hans": "重试",
+        "zh-Hant": "重試",
+    },
+    "clear": {
+        "en": "Clear",
+        "fr": "Effacer",
+        "vi": "Xóa",
+        "zh-Hans": "清空",
+        "zh-Hant": "清除",
+    },
+    "export": {
+        "en": "Export",
+        "fr": "Exporter",
+        "vi": "Xuất",
+        "zh-Hans": "导出",
+        "zh-Hant": "匯出",
+    },
+    "exported": {
+        "en": "Conversation (Markdown)",
+        "fr": "Conversation (Markdown)",
+        "vi": "Cuộc trò chuyện (Markdown)",
+        "zh-Hans": "对话（Markdown）",
+        "zh-Hant": "對話（Markdown）",
+    },
+    "sources_empty": {
+        "en": "_Sources appear here._",
+        "fr": "_Les sources s'affichent ici._",
+        "vi": "_Nguồn sẽ hiện ở đây._",
+        "zh-Hans": "_来源将显示在这里。_",
+        "zh-Hant": "_來源將顯示在這裡。_",
+    },
+    "pick": {
+        "en": "Open a source in its document",
+        "fr": "Ouvrir une source dans son document",
+        "vi": "Mở nguồn trong tài liệu gốc",
+        "zh-Hans": "在原文档中打开来源",
+        "zh-Hant": "在原文件中開啟來源",
+    },
+    "translate": {
+        "en": "Translate this source into the answer's language",
+        "fr": "Traduire cette source dans la langue de la réponse",
+        "vi": "Dịch nguồn này sang ngôn ngữ của câu trả lời",
+        "zh-Hans": "将此来源翻译成回答的语言",
+        "zh-Hant": "將此來源翻譯成回答的語言",
+    },
+    "col_document": {
+        "en": "document",
+        "fr": "document",
+        "vi": "tài liệu",
+        "zh-Hans": "文档",
+        "zh-Hant": "文件",
+    },
+    "col_language": {
+        "en": "language",
+        "fr": "langue",
+        "vi": "ngôn ngữ",
+        "zh-Hans": "语言",
+        "zh-Hant": "語言",
+    },
+    "col_passages": {
+        "en": "passages",
+        "fr": "passages",
+        "vi": "số đoạn",
+        "zh-Hans": "段落数",
+        "zh-Hant": "段落數",
+    },
+    "col_ingested": {
+        "en": "ingested at (UTC)",
+        "fr": "indexé le (UTC)",
+        "vi": "lập chỉ mục lúc (UTC)",
+        "zh-Hans": "索引时间（UTC）",
+        "zh-Hant": "索引時間（UTC）",
+    },
+    "upload": {
+        "en": "Add documents ({types})",
+        "fr": "Ajouter des documents ({types})",
+        "vi": "Thêm tài liệu ({types})",
+        "zh-Hans": "添加文档（{types}）",
+        "zh-Hant": "新增文件（{types}）",
+    },
+    "add": {
+        "en": "Add to the library",
+        "fr": "Ajouter à la bibliothèque",
+        "vi": "Thêm vào thư viện",
+        "zh-Hans": "添加到文档库",
+        "zh-Hant": "新增到文件庫",
+    },
+    "victim": {
+        "en": "Document to delete",
+        "fr": "Document à supprimer",
+        "vi": "Tài liệu cần xóa",
+        "zh-Hans": "要删除的文档",
+        "zh-Hant": "要刪除的文件",
+    },
+    "delete": {
+        "en": "Delete",
+        "fr": "Supprimer",
+        "vi": "Xóa",
+        "zh-Hans": "删除",
+        "zh-Hant": "刪除",
+    },
+    "confirm_delete": {
+        "en": "Delete {name} from the library?",
+        "fr": "Supprimer {name} de la bibliothèque ?",
+        "vi": "Xóa {name} khỏi thư viện?",
+        "zh-Hans": "从文档库中删除 {name}？",
+        "zh-Hant": "從文件庫中刪除 {name}？",
+    },
+    # The chat's empty state: what is indexed, so a reader knows what can be asked about.
+    "library_one": {
+        "en": "1 document is indexed ({languages}). Ask about it in French, English, Vietnamese or Chinese.",
+        "fr": "1 document est indexé ({languages}). Posez vos questions en français, anglais, vietnamien ou chinois.",
+        "vi": "Đã lập chỉ mục 1 tài liệu ({languages}). Hãy hỏi bằng tiếng Pháp, tiếng Anh, tiếng Việt hoặc "
+              "tiếng Trung.",
+        "zh-Hans": "已索引 1 个文档（{languages}）。可用法语、英语、越南语或中文提问。",
+        "zh-Hant": "已索引 1 份文件（{languages}）。可用法語、英語、越南語或中文提問。",
+    },
+    "library_many": {
+        "en": "{n} documents are indexed ({languages}). Ask about them in French, English, Vietnamese or Chinese.",
+        "fr": "{n} documents sont indexés ({languages}). Posez vos questions en français, anglais, vietnamien "
+              "ou chinois.",
+        "vi": "Đã lập chỉ mục {n} tài liệu ({languages}). Hãy hỏi bằng tiếng Pháp, tiếng Anh, tiếng Việt hoặc "
+              "tiếng Trung.",
+        "zh-Hans": "已索引 {n} 个文档（{languages}）。可用法语、英语、越南语或中文提问。",
+        "zh-Hant": "已索引 {n} 份文件（{languages}）。可用法語、英語、越南語或中文提問。",
+    },
+    "library_empty": {
+        "en": "No documents are indexed yet: add some in the Documents tab.",
+        "fr": "Aucun document n'est encore indexé : ajoutez-en dans l'onglet Documents.",
+        "vi": "Chưa có tài liệu nào được lập chỉ mục: hãy thêm tài liệu ở thẻ Tài liệu.",
+        "zh-Hans": "尚未索引任何文档：请在“文档”标签页中添加。",
+        "zh-Hant": "尚未索引任何文件：請在「文件」分頁中新增。",
+    },
+    "list_separator": {"en": ", ", "fr": ", ", "vi": ", ", "zh-Hans": "、", "zh-Hant": "、"},
     # Replies of the Documents tab.
-    "choose_files": ("Choose one or more files first.", "Choisissez d'abord un ou plusieurs fichiers.",
-                     "Hãy chọn một hoặc nhiều tệp trước.", "请先选择一个或多个文件。", "請先選擇一個或多個檔案。"),
-    "indexing": ("Indexing {name}", "Indexation de {name}", "Đang lập chỉ mục {name}", "正在索引 {name}",
-                 "正在索引 {name}"),
-    "added": ("{name}: added ({n} passages)", "{name} : ajouté ({n} passages)", "{name}: đã thêm ({n} đoạn)",
-              "{name}：已添加（{n} 个段落）", "{name}：已新增（{n} 個段落）"),
-    "unchanged": ("{name}: already in the library, unchanged", "{name} : déjà dans la bibliothèque, inchangé",
-                  "{name}: đã có trong thư viện, không thay đổi", "{name}：已在文档库中，未更改",
-                  "{name}：已在文件庫中，未變更"),
-    "nothing_stored": ("{name}: no text left after cleaning; nothing stored",
-                       "{name} : aucun texte après le nettoyage ; rien n'a été enregistré",
-                       "{name}: không còn văn bản sau khi làm sạch; không lưu gì",
-                       "{name}：清理后没有剩余文本，未保存任何内容", "{name}：清理後沒有剩餘文字，未儲存任何內容"),
-    "not_added": ("{detail}", "Non ajouté : {detail}", "Không thêm được: {detail}", "未添加：{detail}",
-                  "未新增：{detail}"),
-    "nothing_deleted": ("Nothing deleted.", "Rien n'a été supprimé.", "Không có gì bị xóa.", "未删除任何内容。",
-                        "未刪除任何內容。"),
-    "deleted": ("Deleted {name}.", "{name} a été supprimé.", "Đã xóa {name}.", "已删除 {name}。", "已刪除 {name}。"),
-    "not_in_library": ("{name} was not in the library.", "{name} n'était pas dans la bibliothèque.",
-                       "{name} không có trong thư viện.", "{name} 不在文档库中。", "{name} 不在文件庫中。"),
-    "library_unreadable": ("⚠️ The library could not be read: {detail}",
-                           "⚠️ La bibliothèque n'a pas pu être lue : {detail}",
-                           "⚠️ Không đọc được thư viện: {detail}", "⚠️ 无法读取文档库：{detail}",
-                           "⚠️ 無法讀取文件庫：{detail}"),
+    "choose_files": {
+        "en": "Choose one or more files first.",
+        "fr": "Choisissez d'abord un ou plusieurs fichiers.",
+        "vi": "Hãy chọn một hoặc nhiều tệp trước.",
+        "zh-Hans": "请先选择一个或多个文件。",
+        "zh-Hant": "請先選擇一個或多個檔案。",
+    },
+    "indexing": {
+        "en": "Indexing {name}",
+        "fr": "Indexation de {name}",
+        "vi": "Đang lập chỉ mục {name}",
+        "zh-Hans": "正在索引 {name}",
+        "zh-Hant": "正在索引 {name}",
+    },
+    "added": {
+        "en": "{name}: added ({n} passages)",
+        "fr": "{name} : ajouté ({n} passages)",
+        "vi": "{name}: đã thêm ({n} đoạn)",
+        "zh-Hans": "{name}：已添加（{n} 个段落）",
+        "zh-Hant": "{name}：已新增（{n} 個段落）",
+    },
+    "unchanged": {
+        "en": "{name}: already in the library, unchanged",
+        "fr": "{name} : déjà dans la bibliothèque, inchangé",
+        "vi": "{name}: đã có trong thư viện, không thay đổi",
+        "zh-Hans": "{name}：已在文档库中，未更改",
+        "zh-Hant": "{name}：已在文件庫中，未變更",
+    },
+    "nothing_stored": {
+        "en": "{name}: no text left after cleaning; nothing stored",
+        "fr": "{name} : aucun texte après le nettoyage ; rien n'a été enregistré",
+        "vi": "{name}: không còn văn bản sau khi làm sạch; không lưu gì",
+        "zh-Hans": "{name}：清理后没有剩余文本，未保存任何内容",
+        "zh-Hant": "{name}：清理後沒有剩餘文字，未儲存任何內容",
+    },
+    "not_added": {
+        "en": "{detail}",
+        "fr": "Non ajouté : {detail}",
+        "vi": "Không thêm được: {detail}",
+        "zh-Hans": "未添加：{detail}",
+        "zh-Hant": "未新增：{detail}",
+    },
+    "nothing_deleted": {
+        "en": "Nothing deleted.",
+        "fr": "Rien n'a été supprimé.",
+        "vi": "Không có gì bị xóa.",
+        "zh-Hans": "未删除任何内容。",
+        "zh-Hant": "未刪除任何內容。",
+    },
+    "deleted": {
+        "en": "Deleted {name}.",
+        "fr": "{name} a été supprimé.",
+        "vi": "Đã xóa {name}.",
+        "zh-Hans": "已删除 {name}。",
+        "zh-Hant": "已刪除 {name}。",
+    },
+    "not_in_library": {
+        "en": "{name} was not in the library.",
+        "fr": "{name} n'était pas dans la bibliothèque.",
+        "vi": "{name} không có trong thư viện.",
+        "zh-Hans": "{name} 不在文档库中。",
+        "zh-Hant": "{name} 不在文件庫中。",
+    },
+    "library_unreadable": {
+        "en": "⚠️ The library could not be read: {detail}",
+        "fr": "⚠️ La bibliothèque n'a pas pu être lue : {detail}",
+        "vi": "⚠️ Không đọc được thư viện: {detail}",
+        "zh-Hans": "⚠️ 无法读取文档库：{detail}",
+        "zh-Hant": "⚠️ 無法讀取文件庫：{detail}",
+    },
 }
 
 # Browser locales Gradio may report, and the table each one reads (Singapore and Malaysia write
@@ -92,10 +284,8 @@ _LOCALES = {
 
 
 def say(key: str, language: str = "en", **kwargs: object) -> str:
-    """The text of `key` in `language` (one of LANGUAGES; anything else reads English)."""
-    row = _TEXTS[key]
-    i = LANGUAGES.index(language) if language in LANGUAGES else 0
-    return row[i].format(**kwargs)
+    """The text of `key` in `language` (one of LANGUAGES; other Chinese reads Simplified, the rest English)."""
+    return text(_TEXTS, key, language, **kwargs)
 
 
 class _Keep(dict):
@@ -105,8 +295,8 @@ class _Keep(dict):
 
 def translations(**kwargs: object) -> dict[str, dict[str, str]]:
     """Every key in every browser locale, for `gr.I18n`; `kwargs` fill the placeholders they name."""
-    by_language = {lang: {k: row[i].format_map(_Keep(kwargs)) for k, row in _TEXTS.items()}
-                   for i, lang in enumerate(LANGUAGES)}
+    by_language = {lang: {k: entry[lang].format_map(_Keep(kwargs)) for k, entry in _TEXTS.items()}
+                   for lang in LANGUAGES}
     return {locale: by_language[lang] for locale, lang in _LOCALES.items()}
 
 

@@ -1,6 +1,8 @@
 """Words shown to users, in the question's language (refusals, notices)."""
 from __future__ import annotations
 
+from rag.present.catalog import reader_language, text
+
 _TEXTS: dict[str, dict[str, str]] = {
     "refusal": {
         "en": "I could not find the answer in the documents.",
@@ -189,13 +191,7 @@ def language_label(code: str, language: str) -> str:
     """The name of language `code` for a reader of `language` ("vi" for a French reader: "vietnamien")."""
     from rag.text.language import name
 
-    return _LANGUAGE_NAMES.get(_known(language), {}).get(code) or name(code)
-
-
-def _known(language: str) -> str:
-    if language in _TEXTS["refusal"]:
-        return language
-    return "zh-Hans" if language.startswith("zh") else "en"
+    return _LANGUAGE_NAMES.get(reader_language(language), {}).get(code) or name(code)
 
 
 def error_message(error: Exception, language: str) -> str:
@@ -212,6 +208,4 @@ def error_message(error: Exception, language: str) -> str:
 
 
 def message(key: str, language: str, **kwargs: object) -> str:
-    table = _TEXTS[key]
-    lang = _known(language)
-    return table.get(lang, table["en"]).format(**kwargs)
+    return text(_TEXTS, key, language, **kwargs)
