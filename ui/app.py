@@ -178,22 +178,6 @@ def create_app(assistant, gate: Gate | None = None):
         remove.click(do_delete, [victim], [removed, library, victim, chat], js=CONFIRM_DELETE_JS, api_name=False)
         demo.load(refresh, None, [library, victim], api_name=False)
         demo.load(localize, None, targets, api_name=False)
-    demo.rag_i18n = t  # for launch(): Gradio takes the translations there
+    demo.rag_i18n = t  # for ui.server, which mounts the page: Gradio takes the translations there
     return demo
 
-
-def launch(assistant, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None) -> None:
-    demo = create_app(assistant)
-    # Retrieval is cheap and runs for many users at once; the Gate inside queues the generations.
-    demo.queue(default_concurrency_limit=16, max_size=128)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        auth=auth,
-        css=CSS,
-        theme=gr.themes.Soft(),
-        i18n=getattr(demo, "rag_i18n", None),
-        show_error=True,
-        inbrowser=False,
-        max_file_size=f"{assistant.settings.max_file_mb:g}mb",
-    )
