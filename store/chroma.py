@@ -16,10 +16,10 @@ import numpy as np
 
 from .base import Hit, Record, Scalar
 from .errors import StoreError, StoreUnavailable
+from .records import as_vector, latest_by_id, make_hit, stored_metadata
 
 DEFAULT_COLLECTION = "rag_chunks"
 FALLBACK_BATCH_SIZE = 1000
-_SCALARS = (str, int, float, bool)
 
 
 class ChromaStore:
@@ -76,15 +76,13 @@ class ChromaStore:
     def add(self, records: Sequence[Record]) -> None:
         # One call may repeat an id: the last record wins, as if they had been added one by one
         # (Chroma rejects duplicate ids within one upsert).
-        latest: dict[str, Record] = {}
-        for record in records:
-            latest[record.id] = record
+        latest = latest_by_id(records)
         if not latest:
             return
         ids = list(latest)
-        embeddings = [_vector(latest[i].embedding, f"record {i!r}") for i in ids]
+        embeddings = [as_vector(latest[i].embedding, f"record {i!r}") for i in ids]
         texts = [latest[i].text for i in ids]
-        metadatas = [_metadata(latest[i]) for i in ids]
+        metadatas = [stored_metadata(latest[i]) for i in ids]
         collection = self._ensure()
         size = self._batch_size
         with self._errors("upsert"):
@@ -101,7 +99,7 @@ class ChromaStore:
     def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
         if k <= 0:
             return []
-        vector = _vector(embedding, "query embedding")
+        vector = as_vector(embedding, "query embedding")
         collection = self._ensure()
         with self._errors("query"):
             n = collection.count()
@@ -113,7 +111,7 @@ class ChromaStore:
                 include=["documents", "metadatas", "distances"],
             )
         hits = [
-            _hit(id_, text, metadata, 1.0 - float(distance))
+            make_hit(id_, text, metadata, 1.0 - float(distance))
             for id_, text, metadata, distance in zip(
                 result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
             )
@@ -144,7 +142,7 @@ class ChromaStore:
 
     def get_document(self, document: str) -> list[Hit]:
         return [
-            _hit(id_, text, metadata, 1.0)
+            make_hit(id_, text, metadata, 1.0)
             for id_, text, metadata in self._get_all(
                 where={"document": document}, include=["documents", "metadatas"]
             )
@@ -157,7 +155,7 @@ class ChromaStore:
         include = ["documents", "metadatas"] + (["embeddings"] if embedding is not None else [])
         with self._errors("get"):
             result = collection.get(ids=list(dict.fromkeys(ids)), include=include)
-        q = None if embedding is None else _vector(embedding, "query embedding")
+        q = None if embedding is None else as_vector(embedding, "query embedding")
         found = {}
         vectors = result.get("embeddings") if q is not None else None
         for i, id_ in enumerate(result["ids"]):
@@ -166,7 +164,7 @@ class ChromaStore:
                 v = np.asarray(vectors[i], dtype=np.float32)
                 denom = float(np.linalg.norm(v) * np.linalg.norm(q)) or 1.0
                 score = float(v @ q) / denom
-            found[id_] = _hit(id_, result["documents"][i], result["metadatas"][i], score)
+            found[id_] = make_hit(id_, result["documents"][i], result["metadatas"][i], score)
         return [found[i] for i in ids if i in found]
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -283,20 +281,6 @@ class ChromaStore:
             raise StoreError(f"{self.describe()}: {action} failed: {exc}") from exc
 
 
-def open_store(
-    path: Path | str | None,
-    url: str | None,
-    collection: str = DEFAULT_COLLECTION,
-    timeout: float = 10.0,
-) -> ChromaStore:
-    """The store the settings name: the server when `url` is set, else embedded Chroma at `path`."""
-    if url:
-        return ChromaStore(url=url, collection=collection, timeout=timeout)
-    if path is None:
-        raise StoreError("no vector store configured: set a directory or a Chroma server URL")
-    return ChromaStore(path=path, collection=collection, timeout=timeout)
-
-
 def _parse_url(url: str) -> tuple[str, str, int, bool]:
     """`http[s]://host[:port][/]` -> (normalised URL, host, port, ssl)."""
     invalid = f"invalid Chroma server URL {url!r}: expected http://HOST:PORT or https://HOST:PORT"
@@ -352,34 +336,3 @@ def _check_space(collection: Any, name: str, where: str) -> None:
             f"collection {name!r} in {where} compares vectors by {space!r}, not cosine: "
             "use another collection name or delete this one"
         )
-
-
-def _vector(embedding: Sequence[float], what: str) -> np.ndarray:
-    try:
-        vector = np.asarray(embedding, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise StoreError(f"{what}: the embedding is not a sequence of numbers") from exc
-    if vector.ndim != 1 or vector.size == 0:
-        raise StoreError(f"{what}: the embedding must be a non-empty flat vector, got shape {vector.shape}")
-    return vector
-
-
-def _metadata(record: Record) -> dict[str, Scalar]:
-    for key, value in record.metadata.items():
-        if not isinstance(key, str) or not isinstance(value, _SCALARS):
-            raise StoreError(
-                f"record {record.id!r}: metadata {key!r} must be a str, int, float or bool, "
-                f"got {type(value).__name__}"
-            )
-    return {**record.metadata, "document": record.document}
-
-
-def _hit(id_: str, text: str | None, metadata: Mapping[str, Any] | None, score: float) -> Hit:
-    metadata = dict(metadata or {})
-    return Hit(
-        id=id_,
-        document=str(metadata.get("document", "")),
-        text=text or "",
-        score=score,
-        metadata=metadata,
-    )

@@ -1,4 +1,4 @@
-"""One suite for every VectorStore backend: embedded Chroma and a real `chroma run` server."""
+"""One suite for every VectorStore backend: in memory, embedded Chroma and a real `chroma run` server."""
 from __future__ import annotations
 
 import os
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from store import ChromaStore, Hit, Record, StoreError, StoreUnavailable, VectorStore, open_store
+from store import ChromaStore, Hit, MemoryStore, Record, StoreError, StoreUnavailable, VectorStore, open_store
+from store import memory
 from tests.servers import ServerFailed, chroma_server, free_port
 
 DIM = 384
@@ -50,19 +51,20 @@ def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield url
 
 
-@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.slow)])
+@pytest.fixture(params=["memory", "embedded", pytest.param("server", marks=pytest.mark.slow)])
 def make_store(request: pytest.FixtureRequest, tmp_path: Path):
     """A factory of stores on one backend; every call opens the same fresh collection."""
     collection = f"test-{uuid.uuid4().hex}"
-    location = (
-        {"path": tmp_path / "chroma"}
-        if request.param == "embedded"
-        else {"url": request.getfixturevalue("chroma_server_url")}
-    )
-    opened: list[ChromaStore] = []
+    opened: list[VectorStore] = []
 
-    def make(**options) -> ChromaStore:
-        store = ChromaStore(collection=collection, **location, **options)
+    def make(**options) -> VectorStore:
+        if request.param == "memory":
+            options.pop("batch_size", None)  # no batches in memory: paging is Chroma's concern
+            store = MemoryStore(location=str(tmp_path), collection=collection, **options)
+        elif request.param == "embedded":
+            store = ChromaStore(path=tmp_path / "chroma", collection=collection, **options)
+        else:
+            store = ChromaStore(url=request.getfixturevalue("chroma_server_url"), collection=collection, **options)
         opened.append(store)
         return store
 
@@ -72,7 +74,7 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path):
 
 
 @pytest.fixture
-def store(make_store) -> ChromaStore:
+def store(make_store) -> VectorStore:
     return make_store()
 
 
@@ -227,6 +229,32 @@ def test_open_store_prefers_the_url(tmp_path):
     assert open_store(tmp_path, None, "c").path == tmp_path
     with pytest.raises(StoreError):
         open_store(None, None, "c")
+
+
+def test_open_store_by_backend_name(tmp_path):
+    memory = open_store(tmp_path, None, "c", backend="memory")
+    assert isinstance(memory, MemoryStore) and memory.describe() == f"in-memory store ({tmp_path})"
+    with pytest.raises(StoreError, match="cannot use the server at http://chroma.example:8000"):
+        open_store(tmp_path, "http://chroma.example:8000", "c", backend="memory")
+    with pytest.raises(StoreError, match="unknown store backend 'faiss'; known: chroma, memory"):
+        open_store(tmp_path, None, "c", backend="faiss")
+
+
+def test_memory_stores_share_records_by_location_and_collection(tmp_path):
+    v = vectors(2)
+    MemoryStore(str(tmp_path), "c").add([record("a", "d", v[0])])
+    assert MemoryStore(str(tmp_path), "c").count() == 1
+    assert MemoryStore(str(tmp_path), "other").count() == 0
+    assert MemoryStore(str(tmp_path / "elsewhere"), "c").count() == 0
+    memory.forget(str(tmp_path))
+    assert MemoryStore(str(tmp_path), "c").count() == 0
+
+
+def test_stored_records_cannot_be_changed_through_a_hit(store):
+    store.add([record("a", "d", vectors(1)[0], n=1)])
+    store.get_document("d")[0].metadata["n"] = 2
+    store.documents()["d"][0]["n"] = 3
+    assert store.get(["a"])[0].metadata["n"] == 1
 
 
 def test_nothing_listening_is_store_unavailable(tmp_path):
