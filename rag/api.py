@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from store import StoreError, VectorStore, open_store
+from store import VectorStore
 
 from rag.answering import generate as answering
 from rag.ingestion import pipeline as ingestion
@@ -23,33 +23,14 @@ from rag.answering.followup import History, rewrite_followup
 from rag.answering.prompts import DEFAULT as DEFAULT_PROMPTS, Prompts
 from rag.backends.embeddings import make_embedder
 from rag.errors import (
-    BackendUnavailable, DocumentNotFound, EmptyQuestion, InvalidInput, QuestionWithoutWords, RagError, UnreadableFile,
+    DocumentNotFound, EmptyQuestion, InvalidInput, QuestionWithoutWords, RagError, UnreadableFile,
 )
 from rag.text.language import SUPPORTED, detect, name as language_name
 from rag.backends.llm import LLM, make_llm
 from rag.present.messages import message
 from rag.settings import Settings, get_settings
+from rag.stores import GuardedStore, describe, open_collection
 from rag.types import Answer, Chunk, DocumentInfo, Event, Final, IngestReport, Passage, Sources
-
-
-class _GuardedStore:
-    """Turns the store layer's errors into ours, so callers see one family of exceptions."""
-
-    def __init__(self, inner: VectorStore) -> None:
-        self._inner = inner
-
-    def __getattr__(self, name: str):
-        attr = getattr(self._inner, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args, **kwargs):
-            try:
-                return attr(*args, **kwargs)
-            except StoreError as e:
-                raise BackendUnavailable(str(e)) from None
-
-        return call
 
 
 class Assistant:
@@ -64,7 +45,7 @@ class Assistant:
     ) -> None:
         self.settings = settings or get_settings()
         self.prompts = prompts or DEFAULT_PROMPTS  # what the model is asked, and how (rag.answering.prompts)
-        self._store = _GuardedStore(store) if store is not None else None
+        self._store = GuardedStore(store) if store is not None else None
         self._embedder = embedder
         self._llm = llm
         self._keywords = None
@@ -78,12 +59,7 @@ class Assistant:
     def store(self) -> VectorStore:
         with self._init_lock:
             if self._store is None:
-                s = self.settings
-                try:
-                    raw = open_store(path=s.chroma_path, url=s.chroma_url, collection=s.collection)
-                except StoreError as e:
-                    raise BackendUnavailable(str(e)) from None
-                self._store = _GuardedStore(raw)
+                self._store = open_collection(self.settings)
             return self._store
 
     @property
@@ -108,7 +84,8 @@ class Assistant:
                 from rag.retrieval.keywords import KeywordIndex
 
                 s = self.settings
-                where = "server" if s.chroma_url else "local"
+                # One file per place the vectors live, so that switching between them never mixes rows.
+                where = "server" if s.chroma_url else "local" if s.store_backend == "chroma" else "memory"
                 self._keywords = KeywordIndex(s.home / f"keywords.{where}.{s.collection}.sqlite")
             return self._keywords
 
@@ -126,12 +103,7 @@ class Assistant:
         """Sentence vectors beside the chunk store (a second collection), when enabled."""
         with self._init_lock:
             if self._sentences is None and "sentence" in self.stages:
-                s = self.settings
-                try:
-                    raw = open_store(path=s.chroma_path, url=s.chroma_url, collection=f"{s.collection}_sentences")
-                except StoreError as e:
-                    raise BackendUnavailable(str(e)) from None
-                self._sentences = _GuardedStore(raw)
+                self._sentences = open_collection(self.settings, "_sentences")
             return self._sentences
 
     @property
@@ -142,12 +114,7 @@ class Assistant:
             if self._keyword_sync is None:
                 from rag.ingestion.keyword_sync import KeywordSync
 
-                s = self.settings
-                try:
-                    raw = open_store(path=s.chroma_path, url=s.chroma_url, collection=f"{s.collection}_state")
-                except StoreError as e:
-                    raise BackendUnavailable(str(e)) from None
-                self._keyword_sync = KeywordSync(self.store, _GuardedStore(raw), keywords)
+                self._keyword_sync = KeywordSync(self.store, open_collection(self.settings, "_state"), keywords)
             return self._keyword_sync
 
     @property
@@ -172,8 +139,7 @@ class Assistant:
             return self._llm
 
     def describe_store(self) -> str:
-        s = self.settings
-        return f"Chroma server at {s.chroma_url}" if s.chroma_url else f"embedded Chroma at {s.chroma_path}"
+        return describe(self.settings)
 
     # -- operations ---------------------------------------------------------------------------
     def ingest(

