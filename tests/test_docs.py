@@ -162,3 +162,20 @@ def test_the_screenshot_is_saved_only_when_it_shows_its_caption(answer, marks, o
         assert problems == []
     else:
         assert len(problems) == 1 and problem in problems[0], problems
+
+
+def _anchors(page: Path) -> set[str]:
+    """GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces to hyphens."""
+    heads = re.findall(r"^#+ (.+)$", page.read_text(encoding="utf-8"), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in heads}
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_link_to_a_heading_finds_it(path):
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    broken = []
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)", text):
+        page = (path.parent / target) if target else path
+        if page.suffix == ".md" and page.exists() and anchor not in _anchors(page):
+            broken.append(f"{target}#{anchor}")
+    assert broken == []
