@@ -1,7 +1,9 @@
 """Test setup: every test gets its own data directory and fake backends unless it asks otherwise.
 
 Tests never touch ~ or the network: RAG_HOME points at tmp_path, and the default backends are the
-packaged fakes (sha256 hash embedder, scripted LLM). Tests marked `slow` use the real models.
+packaged fakes (sha256 hash embedder, scripted LLM) and the in-memory vector store. Tests marked
+`chroma` keep the index in Chroma (the CLI in a subprocess, crashes, servers, persistence); tests
+marked `slow` use the real models.
 """
 from __future__ import annotations
 
@@ -35,20 +37,25 @@ SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
+def isolated_env(request, tmp_path, monkeypatch):
     for var in [v for v in os.environ if v.startswith("RAG_")]:
         monkeypatch.delenv(var)  # a developer's own RAG_* settings never leak into tests
     monkeypatch.setenv("RAG_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("RAG_EMBED_BACKEND", "fake")
     monkeypatch.setenv("RAG_LLM_BACKEND", "fake")
+    # Chroma costs about a second per test that ingests; the memory store behaves the same
+    # (tests/test_store.py runs one suite over both).
+    monkeypatch.setenv("RAG_STORE_BACKEND", "chroma" if request.node.get_closest_marker("chroma") else "memory")
     monkeypatch.setenv("HOME", str(tmp_path / "userhome"))
     from rag import api
     from rag import settings
+    from store import memory
 
     settings.get_settings.cache_clear()
     monkeypatch.setattr(api, "_default", None)
     yield
     settings.get_settings.cache_clear()
+    memory.forget()  # what this test's memory stores held, as tmp_path's files are left behind
 
 
 @pytest.fixture

@@ -124,6 +124,7 @@ def test_delete_removes_named_documents_and_says_which_were_missing(capsys, seed
     ("柬埔寨逮捕了多少名诈骗嫌疑人？", "error: 回答所需的服务暂时不可用"),
     ("How many suspects did Cambodia arrest?", "error: cannot reach the Chroma server"),
 ])
+@pytest.mark.chroma  # an unreachable Chroma server
 def test_ask_errors_are_said_in_the_askers_language(capsys, monkeypatch, question, opening):
     monkeypatch.setenv("RAG_CHROMA_URL", "http://127.0.0.1:9")
     code, out, err = run(capsys, "ask", question)

@@ -14,6 +14,8 @@ import pytest
 from rag import Assistant, load_settings
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.chroma  # the ingestions run (and die) in subprocesses: the index must outlive them
+
 # The child ingests with a fake embedder slowed down per batch, so that kills land while it embeds
 # and while it writes, not only before or after.
 CHILD = """

@@ -158,6 +158,7 @@ sys.exit(main(["ingest", sys.argv[1]]))
 
 
 @pytest.mark.slow
+@pytest.mark.chroma  # ingestions in subprocesses: the index must outlive them
 def test_second_ingestion_fails_clearly_and_nothing_interleaves(seeds_copy, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     home = os.environ["RAG_HOME"]

@@ -1,4 +1,5 @@
-"""Idempotent ingestion over the real Chroma store with the fake embedder."""
+"""Idempotent ingestion with the fake embedder, over the in-memory store (the first two tests: the
+real Chroma store, so that the pipeline is also checked against it in the fast suite)."""
 from __future__ import annotations
 
 import pytest
@@ -38,6 +39,7 @@ def stored(assistant):
     return {d: metas for d, metas in assistant.store.documents().items()}
 
 
+@pytest.mark.chroma
 def test_first_ingest_adds_every_seed_and_offsets_are_exact(assistant, seeds_copy):
     report = assistant.ingest([seeds_copy])
     assert sorted(report.added) == sorted(p.name for p in seeds_copy.glob("*.txt"))
@@ -66,6 +68,7 @@ def test_a_readme_in_a_users_folder_is_ingested_like_any_other_file(assistant, t
     assert any("Lille warehouse" in h.text for h in assistant.store.get_document("readme.md"))
 
 
+@pytest.mark.chroma
 def test_second_ingest_writes_nothing(seeds_copy):
     first = Assistant(load_settings())
     first.ingest([seeds_copy])

@@ -12,7 +12,7 @@ import pytest
 from rag import Assistant, load_settings
 from tests.conftest import ROOT, SEEDS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.chroma]  # the CLI runs in subprocesses
 
 # (question, document that holds the answer)
 QUESTIONS = [

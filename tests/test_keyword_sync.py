@@ -192,6 +192,7 @@ def test_without_the_keyword_stage_checks_do_nothing_and_changes_are_still_annou
 
 
 @pytest.mark.slow
+@pytest.mark.chroma
 def test_two_workers_on_a_chroma_server_keep_in_step(tmp_path, seeds_copy, monkeypatch):
     """Two Assistants with their own RAG_HOME on one real `chroma run`: what one ingests, edits or
     deletes reaches the other's keyword index without running anything on it."""

@@ -52,6 +52,7 @@ def test_empty_message_changes_nothing(assistant):
     assert list(chat_turn(assistant, "  ", [])) == [([], "  ", "Type a question first.", None)]
 
 
+@pytest.mark.chroma  # an unreachable Chroma server
 def test_backend_error_is_shown_in_the_chat(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_CHROMA_URL", "http://127.0.0.1:9")
     a = Assistant(load_settings())
