@@ -119,16 +119,9 @@ class Assistant:
 
     @property
     def retriever(self) -> retrieval.Retriever:
-        s = self.settings
-        return retrieval.Retriever(
-            store=self.store,
-            embedder=self.embedder,
-            stages=self.stages,
-            keywords=self.keywords,
-            centering=self.centering,
-            sentences=self.sentences,
-            candidates=s.candidates,
-            weights=retrieval.Weights(1.0 - s.weight_sentence, s.weight_sentence, s.weight_keyword, s.weight_anchor),
+        return retrieval.Retriever.from_settings(
+            self.settings, store=self.store, embedder=self.embedder, keywords=self.keywords,
+            centering=self.centering, sentences=self.sentences,
         )
 
     @property
