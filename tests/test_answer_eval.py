@@ -248,7 +248,7 @@ def test_documents_cases_without_answers_fall_back_to_passage_answers(tmp_path):
 
 RATES = ("answer_accuracy", "answer_accuracy_any_language", "citation_precision_answer", "citation_precision_gold",
          "language_match", "language_match_exact", "false_refusal_rate", "unanswerable_refusal_rate",
-         "gold_in_context")
+         "gold_in_context", "wrong_answers_shown")
 
 
 def test_cli_eval_answers_on_seeds_json(capsys, monkeypatch):
@@ -280,6 +280,7 @@ def test_cli_eval_answers_table(capsys, monkeypatch):
     out, err = capsys.readouterr()
     assert out.startswith("dataset seeds: 2 answerable + 0 unanswerable questions (documents); LLM fake")
     assert "\noverall " in out and "per-question records: " in out
+    assert re.search(r"accuracy\s+acc\(any\)\s+wrong\s", out)  # wrong answers shown, beside accuracy
     assert "[answerable 2/2]" in err
 
 
@@ -293,3 +294,31 @@ def test_cli_eval_answers_table(capsys, monkeypatch):
 def test_cli_eval_answers_bad_options(capsys, argv, message):
     assert main(["eval", *argv]) == 2
     assert capsys.readouterr().err == message
+
+
+@pytest.mark.parametrize("rows, wrong, accuracy, refused", [
+    # (refused, correct) per answerable question
+    ([(False, True), (False, False), (True, False), (False, False)], 2 / 4, 1 / 4, 1 / 4),
+    ([(False, True), (False, True)], 0.0, 1.0, 0.0),
+    ([(True, False), (True, False)], 0.0, 0.0, 1.0),  # refusing everything shows nothing wrong
+])
+def test_wrong_answers_shown_is_answered_and_not_right(rows, wrong, accuracy, refused):
+    records = [record(refused=r, correct=c) for r, c in rows]
+    records.append(record(answerable=False, refused=False))  # an unanswerable question answered: not counted
+    s = summarize(records)
+    assert s["wrong_answers_shown"] == pytest.approx(wrong)
+    assert s["answer_accuracy"] + s["wrong_answers_shown"] + s["false_refusal_rate"] == pytest.approx(1.0)
+    assert (s["answer_accuracy"], s["false_refusal_rate"]) == (pytest.approx(accuracy), pytest.approx(refused))
+
+
+def test_refusals_with_evidence_and_whether_the_quote_holds_the_answer():
+    records = [
+        record(refused=True, cites=[(True, True)]),  # quoted the sentence holding the answer
+        record(refused=True, cites=[(False, False)]),  # quoted another one
+        record(refused=True),  # refused without a quote (under the floor)
+        record(answerable=False, refused=True, cites=[(False, False)]),
+    ]
+    s = summarize(records)
+    assert s["refusals_with_evidence"] == pytest.approx(3 / 4)
+    assert s["evidence_holds_answer"] == pytest.approx(1 / 2)  # answerable questions only
+    assert summarize([record()])["evidence_holds_answer"] is None

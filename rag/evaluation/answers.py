@@ -15,7 +15,12 @@ is asked through `ask_stream`, timed, and scored:
 - language match, over answers that are not refusals: `rag.text.language.detect(answer)` against the
   question's language, zh-Hans / zh-Hant / zh grouped as "zh"; "exact" also tells Traditional
   from Simplified (the benchmark's "zh" is Simplified).
-- refusal rates: on answerable questions (false refusals) and on unanswerable ones (wanted).
+- wrong answers shown, over all answerable questions: answered and not right (accuracy + wrong
+  answers shown + false refusals = 1). A wrong answer with a citation looks checked: the worst
+  outcome, worse than a refusal.
+- refusal rates: on answerable questions (false refusals) and on unanswerable ones (wanted); the
+  share of refusals quoting the closest passage (abstain with evidence) and, on answerable
+  questions, how often that quote holds the answer.
 - latency: time to the sources, to the first text delta (the first visible text: the assistant
   holds back what could still become its refusal sentinel) and to the final answer; median and
   nearest-rank p90. The models are loaded before the first question and that time is reported

@@ -149,8 +149,16 @@ def answer_summary(records: Sequence[dict]) -> dict:
         "citation_precision_gold": rate(c["gold_source"] for c in cites),
         "language_match": rate(r["language_match"] for r in answered),
         "language_match_exact": rate(r["language_exact"] for r in answered),
+        # The worst outcome: an answer shown, with a citation, and wrong. Over answerable questions,
+        # so accuracy + wrong answers shown + false refusals = 1.
+        "wrong_answers_shown": rate(not r["refused"] and not r["correct"] for r in ans),
         "false_refusal_rate": rate(r["refused"] for r in ans),
         "unanswerable_refusal_rate": rate(r["refused"] for r in una),
+        # Refusals that quote the closest passage instead (abstain with evidence), and among those of
+        # answerable questions, the share whose quoted sentence holds the answer.
+        "refusals_with_evidence": rate(bool(r["citations"]) for r in records if r["refused"]),
+        "evidence_holds_answer": rate(any(c["contains_answer"] for c in r["citations"])
+                                      for r in ans if r["refused"] and r["citations"]),
         "gold_in_context": rate(r["gold_in_context"] for r in ans),
         "latency_ms": {
             k: latency_summary([r["timings_ms"][k] for r in records]) for k in ("sources", "first_token", "total")

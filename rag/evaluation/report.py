@@ -36,6 +36,7 @@ _COLUMNS = (
     ("n", "answerable", "{:d}"),
     ("accuracy", "answer_accuracy", "{:.3f}"),
     ("acc(any)", "answer_accuracy_any_language", "{:.3f}"),
+    ("wrong", "wrong_answers_shown", "{:.3f}"),
     ("cite:ans", "citation_precision_answer", "{:.3f}"),
     ("cite:gold", "citation_precision_gold", "{:.3f}"),
     ("lang", "language_match", "{:.3f}"),
@@ -86,6 +87,8 @@ def answers_table(run: AnswerEvalRun) -> str:
         "  passage (benchmark) or document",
         "lang: the answer's language is the question's (zh variants grouped); lang=: exact (Simplified vs",
         "  Traditional); both over answers that are not refusals",
+        "wrong: answers shown to the user and wrong (answerable, not refused, not right): accuracy + wrong +",
+        "  false-ref = 1 over the answerable questions",
         "false-ref: refusals of answerable questions; unans-ref: refusals of unanswerable ones (higher is better)",
         "gold-ctx: a gold passage holding the answer was among the passages shown to the model",
     ]
