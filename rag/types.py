@@ -22,7 +22,9 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its similarity score."""
+    """A retrieved chunk with its similarity score, and where it sits in its document: `page` (the
+    1-based PDF page or pptx slide, else None) and `location` (a label for people: "p. 12", "slide 3",
+    the chapter or heading, else None)."""
 
     id: str
     document: str
@@ -31,6 +33,8 @@ class Passage:
     start: int
     end: int
     score: float
+    page: int | None = None
+    location: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -40,6 +44,8 @@ class Passage:
             "score": round(self.score, 4),
             "start": self.start,
             "end": self.end,
+            "page": self.page,
+            "location": self.location,
         }
 
 
@@ -56,6 +62,8 @@ class Citation:
     score: float
     passage: Passage
     unsupported_numbers: tuple[str, ...] = ()  # numbers of the claim that the cited span does not hold
+    page: int | None = None  # as the passage's (see Passage)
+    location: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -65,6 +73,8 @@ class Citation:
             "text": self.text,
             "start": self.start,
             "end": self.end,
+            "page": self.page,
+            "location": self.location,
             "score": round(self.score, 4),
             "passage": {"start": self.passage.start, "end": self.passage.end},
             "unsupported_numbers": list(self.unsupported_numbers),
@@ -140,7 +150,8 @@ class DocumentInfo:
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What one ingestion changed. Lists hold document names."""
+    """What one ingestion changed. Lists hold document names (a file's path relative to the folder
+    ingested); every file found and not indexed is in `skipped`, `duplicates` or `ignored`, with why."""
 
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
@@ -151,6 +162,8 @@ class IngestReport:
     duplicates: tuple[tuple[str, str], ...] = ()  # (path, document): same bytes already indexed; not stored again
     chunks: int = 0  # chunks written by this run
     notices: tuple[str, ...] = field(default=())
+    ignored: tuple[tuple[str, str], ...] = ()  # (path, reason): of a type not ingested, met in a folder
+    warnings: tuple[tuple[str, str], ...] = ()  # (document, what): indexed, but part left out (a scanned page)
 
     def to_dict(self) -> dict:
         return {
@@ -161,6 +174,8 @@ class IngestReport:
             "repaired": list(self.repaired),
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "duplicates": [{"path": p, "same_as": d} for p, d in self.duplicates],
+            "ignored": [{"path": p, "reason": r} for p, r in self.ignored],
+            "warnings": [{"document": d, "warning": w} for d, w in self.warnings],
             "chunks": self.chunks,
             "notices": list(self.notices),
         }

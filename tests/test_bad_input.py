@@ -262,7 +262,7 @@ def write_100mb(path: Path) -> int:
     return path.stat().st_size
 
 
-HUGE_REASON = ("file is 104857600 bytes (100.0 MB), over the limit of 52428800 bytes (50.0 MB) "
+HUGE_REASON = ("file is 104857600 bytes (100.0 MiB), over the limit of 52428800 bytes (50.0 MiB) "
                "(RAG_MAX_FILE_MB=50)")
 
 
@@ -320,10 +320,13 @@ def mixed(tmp_path) -> Path:
 def test_api_mixed_directory_ingests_good_names_bad(indexed, mixed):
     before = snapshot(indexed)
     report = indexed.ingest([mixed])
-    assert sorted(report.added) == ["big5.txt", "good.txt", "notes.md"]
+    # Named by their path in the folder given.
+    assert sorted(report.added) == ["good.txt", "sub/big5.txt", "sub/notes.md"]
     assert sorted(report.skipped) == [(str(mixed / "empty.txt"), "empty file"),
                                       (str(mixed / "image.txt"), "binary file (contains NUL bytes)")]
     assert f"ignored 1 file(s) of unsupported types: {mixed / 'photo.png'}" in report.notices
+    assert [p for p, _ in report.ignored] == [str(mixed / "photo.png")]
+    assert report.ignored[0][1].startswith("type .png is not allowed (RAG_UPLOAD_TYPES: ")
     after = snapshot(indexed)
     assert {k: after[k] for k in before} == before and set(after) == set(before) | set(report.added)
 
@@ -342,11 +345,12 @@ def test_cli_mixed_directory_exit_1(capsys, cli_indexed, mixed):
 # --- upload types -----------------------------------------------------------------------------
 
 def test_explicit_file_of_a_type_not_allowed(capsys, indexed, tmp_path):
-    f = tmp_path / "table.csv"
-    f.write_text("a,b\n1,2\n", encoding="utf-8")
+    f = tmp_path / "table.rtf"
+    f.write_text("{\\rtf1 a b}\n", encoding="utf-8")
     before = snapshot(indexed)
     report = indexed.ingest([f])
-    reason = "type .csv is not allowed (RAG_UPLOAD_TYPES: htm, html, markdown, md, pdf, text, txt)"
+    reason = ("type .rtf is not allowed (RAG_UPLOAD_TYPES: csv, docx, epub, htm, html, markdown, md, odt, pdf, "
+              "pptx, text, txt, xlsx)")
     assert report.skipped == ((str(f), reason),)
     assert snapshot(indexed) == before
     assert cli(capsys, "ingest", str(f))[:3:2] == (1, f"skipped {f}: {reason}\n")

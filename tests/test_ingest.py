@@ -62,10 +62,11 @@ def test_a_readme_in_a_users_folder_is_ingested_like_any_other_file(assistant, t
     (docs / "plan.txt").write_text("The plan for next year is to open a second warehouse near Marseille.\n",
                                    encoding="utf-8")
     report = assistant.ingest([docs])
-    assert sorted(report.added) == ["README.md", "plan.txt", "readme.md"]
+    # Named by their path in the folder: sub/readme.md is its own document.
+    assert sorted(report.added) == ["README.md", "plan.txt", "sub/readme.md"]
     assert not report.skipped
     assert any("Lyon warehouse" in h.text for h in assistant.store.get_document("README.md"))
-    assert any("Lille warehouse" in h.text for h in assistant.store.get_document("readme.md"))
+    assert any("Lille warehouse" in h.text for h in assistant.store.get_document("sub/readme.md"))
 
 
 @pytest.mark.chroma

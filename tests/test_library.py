@@ -96,7 +96,7 @@ def test_add_file_over_the_size_limit_is_refused_before_reading(seeds_copy, tmp_
     a = Assistant(load_settings())
     big = tmp_path / "big.txt"
     big.write_text("x " * 2000, encoding="utf-8")
-    with pytest.raises(UnreadableFile, match=r"over the limit of 0.001 MB \(RAG_MAX_FILE_MB\)"):
+    with pytest.raises(UnreadableFile, match=r"over the limit of 0.001 MiB \(RAG_MAX_FILE_MB\)"):
         a.add_file(big)
 
 

@@ -1,4 +1,9 @@
-"""Which files an ingestion reads: directories expanded, hidden files left out, types checked."""
+"""Which files an ingestion reads, and the name each one gets: directories expanded, hidden files
+left out, types checked.
+
+A document's name is its path relative to the folder it was found in ("notes/2024/plan.md"), or
+its file name when the file was given directly: two files of the same name in two sub-folders
+stay two documents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,34 +14,45 @@ from rag.errors import PathNotFound
 
 
 @dataclass(frozen=True)
+class FoundFile:
+    path: Path
+    name: str  # the document's name: relative to the folder given, "/"-separated
+
+
+@dataclass(frozen=True)
 class Found:
-    files: tuple[Path, ...]  # to read, in path order
-    ignored: tuple[str, ...]  # of another type, met while walking a directory
+    files: tuple[FoundFile, ...]  # to read, in path order
+    ignored: tuple[tuple[str, str], ...]  # (path, reason): of another type, met while walking a directory
     refused: tuple[tuple[str, str], ...]  # (path, reason): named explicitly, of a type not allowed
 
 
 def find_files(paths: Sequence[Path], suffixes: Iterable[str]) -> Found:
     """Expand directories into the files to read. `suffixes`: the allowed types, like ".txt"."""
     allowed = frozenset(s.lower() for s in suffixes)
-    files: list[Path] = []
-    ignored: list[str] = []
+    types = ", ".join(sorted(s.lstrip(".") for s in allowed))
+    files: list[FoundFile] = []
+    ignored: list[tuple[str, str]] = []
     refused: list[tuple[str, str]] = []
     for p in paths:
         if not p.exists():
             raise PathNotFound(str(p))
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if not f.is_file() or any(part.startswith(".") for part in f.relative_to(p).parts):
+                relative = f.relative_to(p)
+                if not f.is_file() or any(part.startswith(".") for part in relative.parts):
                     continue
                 if f.suffix.lower() in allowed:
-                    files.append(f)
+                    files.append(FoundFile(f, relative.as_posix()))
                 else:
-                    ignored.append(str(f))
+                    ignored.append((str(f), _not_allowed(f, types)))
         elif p.suffix.lower() in allowed:
-            files.append(p)
+            files.append(FoundFile(p, p.name))
         else:
             # Named explicitly, so the user expects it in: say why it is not (a notice would be missed).
-            kind = f"type {p.suffix.lower()}" if p.suffix else "a file without an extension"
-            types = ", ".join(sorted(s.lstrip(".") for s in allowed))
-            refused.append((str(p), f"{kind} is not allowed (RAG_UPLOAD_TYPES: {types})"))
+            refused.append((str(p), _not_allowed(p, types)))
     return Found(tuple(files), tuple(ignored), tuple(refused))
+
+
+def _not_allowed(p: Path, types: str) -> str:
+    kind = f"type {p.suffix.lower()}" if p.suffix else "a file without an extension"
+    return f"{kind} is not allowed (RAG_UPLOAD_TYPES: {types})"

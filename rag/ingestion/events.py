@@ -48,6 +48,7 @@ class Write:
 
     doc: PreparedDocument
     kind: Literal["added", "updated", "repaired"]
+    replaces: str | None = None  # the same file's document under the name an earlier version gave it
 
 
 Event = Union[Skipped, Notice, Unchanged, Duplicate, Write]

@@ -27,6 +27,10 @@ LOADERS: dict[str, tuple[str, str]] = {
     ".epub": ("rag.ingestion.epub", "read_epub"),
     ".xlsx": ("rag.ingestion.sheets", "read_xlsx"),
 }
+# Formats decoded as text here (HTML and CSV then read into text); with LOADERS, every type there is
+# a reader for: RAG_UPLOAD_TYPES may name only these.
+TEXT_TYPES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".csv")
+READABLE = (*TEXT_TYPES, *LOADERS)
 
 # Longest BOMs first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS: tuple[tuple[bytes, str], ...] = (
@@ -63,8 +67,9 @@ class SourceText:
     warnings: tuple[str, ...] = ()
 
 
-def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
-    """Read and decode `path`; raise UnreadableFile when it is empty, binary, too large or undecodable."""
+def read_text(path: Path, max_bytes: int | None = None, name: str | None = None) -> SourceText:
+    """Read and decode `path`; raise UnreadableFile when it is empty, binary, too large or undecodable.
+    `name`: the document's name (see discover.py), by default the file name."""
     path = Path(path)
     where = str(path)
     try:
@@ -104,7 +109,7 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
     if not text:
         raise UnreadableFile(where, "empty file")  # a BOM and nothing else
     return SourceText(
-        name=path.name,
+        name=name or path.name,
         path=path,
         text=text,
         encoding=encoding,
@@ -115,7 +120,7 @@ def read_text(path: Path, max_bytes: int | None = None) -> SourceText:
 
 
 def _size(n: int) -> str:
-    return f"{n} bytes ({n / 2**20:.1f} MB)"
+    return f"{n} bytes ({n / 2**20:.1f} MiB)"
 
 
 def _decode(raw: bytes, where: str) -> tuple[str, str]:

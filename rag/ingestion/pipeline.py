@@ -15,18 +15,19 @@ from store import VectorStore
 
 from rag.errors import UnreadableFile
 from rag.ingestion.background import ahead
-from rag.ingestion.discover import find_files
+from rag.ingestion.discover import FoundFile, find_files
 from rag.ingestion.events import Duplicate, Event, Notice, Skipped, Unchanged, Write
 from rag.ingestion.load import read_text
 from rag.ingestion.lock import index_lock
-from rag.ingestion.manifest import Manifest, signature, stored_state
+from rag.ingestion.manifest import Manifest, outdated, signature, stored_state
 from rag.ingestion.prepare import prepare
 from rag.ingestion.repair import stored_chunk_ids, sync_keywords, sync_sentences
+from rag.ingestion.texts import text_store
 from rag.ingestion.write import IndexWriter, Progress, remove_document
 from rag.settings import Settings
 from rag.types import IngestReport
 
-def scan(files: Sequence[Path], manifest: Manifest, settings: Settings) -> Iterator[Event]:
+def scan(files: Sequence[FoundFile], manifest: Manifest, settings: Settings) -> Iterator[Event]:
     """Read, compare with the store and prepare each file, in order.
 
     Runs in a background thread (see `background.py`): it only reads the store's state taken
@@ -35,12 +36,12 @@ def scan(files: Sequence[Path], manifest: Manifest, settings: Settings) -> Itera
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
     for f in files:
         try:
-            source = read_text(f, max_bytes=max_bytes)
+            source = read_text(f.path, max_bytes=max_bytes, name=f.name)
         except UnreadableFile as e:
             reason = e.reason
             if "over the limit" in reason:
                 reason += f" (RAG_MAX_FILE_MB={settings.max_file_mb:g})"
-            yield Skipped(str(f), reason)
+            yield Skipped(str(f.path), reason)
             continue
         verdict = manifest.compare(source)
         if isinstance(verdict, (Skipped, Duplicate)):
@@ -51,9 +52,12 @@ def scan(files: Sequence[Path], manifest: Manifest, settings: Settings) -> Itera
         if isinstance(verdict, Unchanged):
             yield verdict
             continue
-        if verdict.why:
+        if verdict.replaces is not None:
+            yield Notice(f"{verdict.replaces} is now {source.name}: documents are named by their path in the "
+                         "folder ingested")
+        elif verdict.why:
             yield Notice(f"{source.name}: stored copy was {verdict.why}; rebuilt")
-        yield Write(prepare(source, settings), verdict.kind)
+        yield Write(prepare(source, settings), verdict.kind, verdict.replaces)
 
 
 def ingest_paths(
@@ -78,15 +82,25 @@ def ingest_paths(
     """
     found = find_files([Path(p) for p in paths], settings.allowed_suffixes)
     sig = signature(settings, embedder, centering)
+    texts = text_store(settings)
     with index_lock(settings.home):
         if keywords is not None and keywords.needs_rebuild():
             keywords.reset()  # refilled from the store by sync_keywords at the end of this run
-        manifest = Manifest(stored_state(store), sig, found.files, int(settings.max_file_mb * 1024 * 1024))
+        stored = stored_state(store)
+        manifest = Manifest(stored, sig, found.files, int(settings.max_file_mb * 1024 * 1024))
         done: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": [], "repaired": []}
         skipped = list(found.refused)
-        notices = ([f"ignored {len(found.ignored)} file(s) of unsupported types: {', '.join(found.ignored[:5])}"]
-                   if found.ignored else [])
+        ignored = [p for p, _ in found.ignored]
+        notices = ([f"ignored {len(ignored)} file(s) of unsupported types: {', '.join(ignored[:5])}"]
+                   if ignored else [])
         duplicates: list[tuple[str, str]] = []
+        warnings: list[tuple[str, str]] = []
+
+        def remove(doc: str) -> None:
+            remove_document(doc, store, keywords, sentences)
+            for sha in stored[doc].by_sha if doc in stored else ():
+                texts.drop(sha)
+
         writer = IndexWriter(store, embedder, sig, keywords=keywords, sentences=sentences,
                              centering=centering, progress=progress)
         for event in ahead(scan(found.files, manifest, settings)):
@@ -99,21 +113,32 @@ def ingest_paths(
             elif isinstance(event, Duplicate):
                 duplicates.append((event.path, event.holder))
                 if event.stale is not None:
-                    remove_document(event.stale, store, keywords, sentences)
+                    remove(event.stale)
             else:
-                name = event.doc.source.name
+                source = event.doc.source
+                name = source.name
                 if event.kind != "added":
                     # Delete first, then write: see manifest.py for why a crash here loses nothing.
-                    remove_document(name, store, keywords, sentences)
+                    remove(name)
+                if event.replaces is not None:
+                    remove(event.replaces)
+                warnings += [(name, w) for w in source.warnings]
+                if not event.doc.chunks:
+                    skipped.append((str(source.path), "no text left after cleaning (nothing to index)"))
+                    continue
+                texts.put(source.sha256, source.text)  # before the chunks: a visible document has its text
                 writer.add(event.doc)
                 done[event.kind].append(name)
-                if not event.doc.chunks:
-                    notices.append(f"{name}: no text left after cleaning; nothing stored")
         writer.flush()
 
         removed = manifest.gone() if prune else []  # read once the scan is over: it fills `seen`
         for doc in removed:
-            remove_document(doc, store, keywords, sentences)
+            remove(doc)
+        left = [d for d in outdated(stored) if d not in manifest.seen and d not in removed]
+        if left:
+            notices.append(
+                f"{len(left)} document(s) were indexed by an earlier version (named by file name alone, no pages): "
+                f"ingest their folders again to update them: {', '.join(left[:5])}" + (" …" if len(left) > 5 else ""))
         if keywords is not None or sentences is not None:
             in_store = stored_chunk_ids(store)  # one scan of the store serves both checks
             if keywords is not None:
@@ -131,6 +156,8 @@ def ingest_paths(
         duplicates=tuple(duplicates),
         chunks=writer.chunks_written,
         notices=tuple(notices),
+        ignored=found.ignored,
+        warnings=tuple(warnings),
     )
 
 
@@ -139,7 +166,11 @@ def delete_document(
 ) -> bool:
     """Remove one document from the store and both side indexes; False when it was not there."""
     with index_lock(settings.home):
-        if document not in store.documents():
+        metas = store.documents().get(document)
+        if metas is None:
             return False
         remove_document(document, store, keywords, sentences)
+        texts = text_store(settings)
+        for sha in {str(m.get("sha256", "")) for m in metas} - {""}:
+            texts.drop(sha)
         return True

