@@ -10,6 +10,7 @@ import re
 from typing import Iterator, Sequence
 
 from rag.answering.checks import Similarity, finish, refusal
+from rag.answering.evidence import with_evidence
 from rag.answering.excerpts import Excerpt
 from rag.answering.prompts import DEFAULT, NO_ANSWER, Prompts
 from rag.backends.llm import LLM, Message
@@ -74,8 +75,11 @@ def stream_answer(
     standalone: str | None = None,
     similarity: Similarity | None = None,
     prompts: Prompts = DEFAULT,
+    evidence: bool = False,
 ) -> Iterator[Event]:
-    """`question` is what the model is asked (the standalone form of a follow-up, if any)."""
+    """`question` is what the model is asked (the standalone form of a follow-up, if any).
+    `evidence`: a refusal after the model was asked quotes the shown sentence closest to the
+    question, cited (evidence.py); refusals under the floor never do."""
     passages = tuple(passages)
     yield Sources(passages)
     if not passages:
@@ -101,6 +105,9 @@ def stream_answer(
             continue
         yield Delta(raw[shown:])
         shown = len(raw)
-    yield Final(finish(question, language, prompts.read_reply(raw), context, passages, notices, standalone,
-                       refuse_ungrounded=settings.refuse_ungrounded, similarity=similarity,
-                       min_similarity=settings.attribution_min_score))
+    answer = finish(question, language, prompts.read_reply(raw), context, passages, notices, standalone,
+                    refuse_ungrounded=settings.refuse_ungrounded, similarity=similarity,
+                    min_similarity=settings.attribution_min_score)
+    if evidence and answer.refused:
+        answer = with_evidence(answer, context, similarity)
+    yield Final(answer)

@@ -116,6 +116,21 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "此回答中的一个数字没有出现在所引用的段落中",
         "zh-Hant": "此回答中的一個數字沒有出現在所引用的段落中",
     },
+    # A refusal that quotes the sentence closest to the question, so the reader still gets the evidence.
+    "closest_passage": {
+        "en": "The closest passage says: «{quote}» [{n}]",
+        "fr": "Le passage le plus proche dit : « {quote} » [{n}]",
+        "vi": "Đoạn văn gần nhất viết: «{quote}» [{n}]",
+        "zh-Hans": "最接近的段落写道：「{quote}」[{n}]",
+        "zh-Hant": "最接近的段落寫道：「{quote}」[{n}]",
+    },
+    "flag_closest_passage": {
+        "en": "not an answer: the passage closest to the question is quoted, read it to judge",
+        "fr": "pas une réponse : le passage le plus proche de la question est cité, à vous de juger",
+        "vi": "không phải câu trả lời: đoạn văn gần với câu hỏi nhất được trích dẫn để bạn tự đánh giá",
+        "zh-Hans": "这不是答案：引用的是与问题最接近的段落，请自行判断",
+        "zh-Hant": "這不是答案：引用的是與問題最接近的段落，請自行判斷",
+    },
     "flag_ungrounded_place": {
         "en": "a country this answer names is not mentioned in the passages it cites",
         "fr": "un pays nommé dans cette réponse n'est pas mentionné dans les passages qu'elle cite",
