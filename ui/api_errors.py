@@ -8,6 +8,7 @@ as a 500 with a traceback.
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -48,9 +49,13 @@ def from_rag_error(e: RagError, param: str | None = None) -> ApiError:
     return ApiError(500, str(e), type="server_error")
 
 
+_UNION_MEMBER = re.compile(r"^(str|int|float|bool|none|[\w-]+\[.*\])$")
+
+
 def _field(loc: tuple) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or None
+    """("body", "messages", 0, "content", "str") -> "messages.0.content": where, not how pydantic tried."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    return ".".join(str(p) for p in parts if not _UNION_MEMBER.match(str(p))) or None
 
 
 def _validation_message(err: dict) -> tuple[str, str | None]:
@@ -77,8 +82,9 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, e: RequestValidationError):
         errors = e.errors()
         message, param = _validation_message(errors[0]) if errors else ("invalid request", None)
-        if len(errors) > 1:
-            message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        others = {_field(tuple(err.get("loc", ()))) for err in errors[1:]} - {param}
+        if others:  # (the same field again is one value failing each accepted form: said once)
+            message += f" (and {len(others)} more field{'s' if len(others) > 1 else ''}: {', '.join(sorted(map(str, others)))})"
         return error_response(ApiError(400, message, param=param))
 
     @app.exception_handler(StarletteHTTPException)

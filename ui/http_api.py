@@ -56,7 +56,7 @@ def api_routes(app: FastAPI, assistant: Assistant, gate: Gate, keys: Iterable[st
         # Without it the page (mounted at /) would answer an unknown /v1 path with its own 404.
         raise ApiError(404, f"no such endpoint: /v1/{path}", type="not_found_error", code="unknown_url")
 
-    app.add_middleware(BodyLimit, upload_limit=int(assistant.settings.max_file_mb * 1e6) + MULTIPART_MARGIN)
+    app.add_middleware(BodyLimit, upload_limit=int(assistant.settings.max_file_mb * 2**20) + MULTIPART_MARGIN)
 
 
 class BodyLimit:
@@ -76,7 +76,7 @@ class BodyLimit:
         length = headers.get(b"content-length")
         if length is not None:
             if not length.isdigit() or int(length) > limit:
-                return await self._refuse(send, limit)
+                return await self._refuse(send, limit, multipart)
             return await self.app(scope, receive, send)
         # No length given (chunked): read the body here, up to the limit, then hand it on.
         body, more = [], True
@@ -87,15 +87,16 @@ class BodyLimit:
                 return await self.app(scope, _replay([message], receive), send)
             size += len(message.get("body", b""))
             if size > limit:
-                return await self._refuse(send, limit)
+                return await self._refuse(send, limit, multipart)
             body.append(message)
             more = message.get("more_body", False)
         await self.app(scope, _replay(body, receive), send)
 
     @staticmethod
-    async def _refuse(send, limit: int) -> None:
-        payload = json.dumps(api_errors.error_body(
-            f"the request body is larger than {limit} bytes", param=None, code="request_too_large")).encode()
+    async def _refuse(send, limit: int, upload: bool) -> None:
+        what = (f"the upload is over the limit of {limit / 1e6:.1f} MB (RAG_MAX_FILE_MB and the form around it)"
+                if upload else f"the request body is over the limit of {limit >> 20} MB")
+        payload = json.dumps(api_errors.error_body(what, code="request_too_large")).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                                 (b"connection", b"close")]})
