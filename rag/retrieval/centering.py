@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
@@ -43,6 +44,8 @@ def reference_passages() -> dict[str, list[str]]:
 
 
 KINDS = ("passage", "query")
+_COMPUTED: dict[tuple[str, str | None], dict[str, np.ndarray]] = {}
+_COMPUTED_LOCK = threading.Lock()
 
 
 def compute_means(embedder, cache=None, progress=None) -> dict[str, np.ndarray]:
@@ -82,7 +85,13 @@ class LanguageCentering:
         if path.exists():
             with np.load(path) as data:
                 return cls({k: data[k] for k in data.files}, name="reference")
-        return cls(compute_means(embedder, cache, progress), name="reference")
+        # Computed once per process and model (named as the embedding cache names them): the
+        # reference corpus ships with the package, and each new Assistant would re-embed it all.
+        key = (embedder.model_name, getattr(embedder, "query_model", None))
+        with _COMPUTED_LOCK:
+            if key not in _COMPUTED:
+                _COMPUTED[key] = compute_means(embedder, cache, progress)
+            return cls(_COMPUTED[key], name="reference")
 
     def mean_for(self, language: str, kind: str = "passage") -> np.ndarray:
         return self.means.get(f"{kind}:{language}", self.fallback[kind])
