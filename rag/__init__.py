@@ -19,6 +19,7 @@ import store as _store  # noqa: F401  (first: makes the process offline before a
 _WHERE = {
     # Questions and the library, through a default Assistant built on first call.
     "ask": "api", "ask_stream": "api", "search": "api", "ingest": "api", "documents": "api",
+    "document_text": "api",
     "Assistant": "api", "get_assistant": "api",
     # What they return.
     "Answer": "types", "Citation": "types", "Passage": "types", "IngestReport": "types",

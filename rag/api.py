@@ -1,4 +1,4 @@
-"""The public Python API: `ask`, `ask_stream`, `search`, `ingest`, `documents`.
+"""The public Python API: `ask`, `ask_stream`, `search`, `ingest`, `documents`, `document_text`.
 
 An `Assistant` owns one settings object, one store, one embedder and one LLM, each built on first
 use. The CLI and the web UI both call these functions; neither touches Chroma or a model directly.
@@ -264,6 +264,34 @@ class Assistant:
         ]
         return tuple(sorted(chunks, key=lambda c: (c.start, c.index)))
 
+    def document_text(self, name: str) -> str:
+        """The exact text that every `start`/`end` of this document's passages and citations index
+        into: `document_text(p.document)[p.start:p.end] == p.text`. For HTML, PDF, office files and
+        EPUB it is the text extracted at ingestion, kept in the data directory (the file may move)."""
+        from rag.ingestion.load import read_text
+        from rag.ingestion.texts import text_store
+
+        hits = self.store.get_document(name) if isinstance(name, str) and name else []
+        if not hits:
+            raise DocumentNotFound(str(name))
+        meta = hits[0].metadata
+        sha, path = str(meta.get("sha256", "")), str(meta.get("path", ""))
+        texts = text_store(self.settings)
+        text = texts.get(sha)
+        if text is None and path:
+            # Indexed before texts were kept: the file itself serves while it holds the same bytes.
+            try:
+                source = read_text(Path(path))
+            except RagError:
+                source = None
+            if source is not None and source.sha256 == sha:
+                text = source.text
+                texts.put(sha, text)
+        if text is None:
+            raise UnreadableFile(name, "its text was not kept at ingestion and its file has changed or moved; "
+                                       "ingest it again")
+        return text
+
     def delete(self, name: str) -> bool:
         """Remove a document from the index (and its uploaded copy); False when it was not there."""
         with self.keyword_sync.writing():
@@ -296,9 +324,9 @@ class Assistant:
                                        f"use one of {', '.join(sorted(allowed))} (RAG_UPLOAD_TYPES)")
         if not src.is_file():
             raise UnreadableFile(name, "the uploaded file is missing")
-        size_mb = src.stat().st_size / 1e6
-        if size_mb > self.settings.max_file_mb:
-            raise UnreadableFile(name, f"{size_mb:.1f} MB is over the limit of {self.settings.max_file_mb:g} MB "
+        size_mib = src.stat().st_size / 2**20  # MiB, as `rag ingest` counts
+        if size_mib > self.settings.max_file_mb:
+            raise UnreadableFile(name, f"{size_mib:.1f} MiB is over the limit of {self.settings.max_file_mb:g} MiB "
                                        "(RAG_MAX_FILE_MB)")
         existing = {d.document: d for d in self.documents()}
         if name in existing:
@@ -368,3 +396,7 @@ def ingest(paths: Iterable[str | Path], prune: bool = False) -> IngestReport:
 
 def documents() -> list[DocumentInfo]:
     return get_assistant().documents()
+
+
+def document_text(name: str) -> str:
+    return get_assistant().document_text(name)

@@ -167,12 +167,14 @@ class Settings(BaseSettings):
     )
     max_file_mb: float = Field(
         default=50.0, gt=0,
-        description="Files larger than this are skipped when ingesting (checked by size before reading).",
+        description="Largest file, in MiB (2^20 bytes), that `rag ingest` and uploads accept; larger ones are "
+        "refused with the reason (checked by size before reading).",
     )
     upload_types: str = Field(
-        default="txt,text,md,markdown,html,htm,pdf",
-        description="File extensions that may be ingested, comma-separated; other files are skipped with "
-        "the reason, whether named explicitly or found in a directory.",
+        default="txt,text,md,markdown,html,htm,pdf,docx,odt,epub,pptx,xlsx,csv",
+        description="File extensions that may be ingested, comma-separated, among those there is a reader for "
+        "(txt, text, md, markdown, html, htm, csv, pdf, docx, odt, pptx, epub, xlsx); other files are "
+        "skipped with the reason, whether named explicitly or found in a directory.",
     )
     language: str | None = Field(
         default=None, description="Force the answer language (`fr`, `en`, `vi`, `zh-Hans`, `zh-Hant`)."
@@ -237,6 +239,12 @@ class Settings(BaseSettings):
         bad = [t for t in items if not t.replace("-", "").replace("_", "").isalnum()]
         if bad:
             raise ValueError(f"not a file extension: {', '.join(repr(b) for b in bad)}")
+        from rag.ingestion.load import READABLE  # the readers' own list; imported light (no library)
+
+        known = [t.lstrip(".") for t in READABLE]
+        unknown = [t for t in items if t not in known]
+        if unknown:
+            raise ValueError(f"no reader for {', '.join(repr(u) for u in unknown)}; known types: {', '.join(known)}")
         return ",".join(items)
 
     @field_validator("language")

@@ -96,9 +96,10 @@ def citations_json(answer: Answer) -> list[dict]:
     for c in answer.citations:
         item = {"index": c.n, "document": c.document, "start": c.start, "end": c.end, "text": c.text,
                 "language": c.language, "score": round(c.score, 4)}
-        page = getattr(c, "page", None)  # documents with pages carry it; others have none
-        if page is not None:
-            item["page"] = page
+        if c.page is not None:  # PDF pages and pptx slides; other documents have none
+            item["page"] = c.page
+        if c.location is not None:  # "p. 3", "slide 2", a chapter or heading
+            item["location"] = c.location
         out.append(item)
     return out
 

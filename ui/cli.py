@@ -77,6 +77,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     for path, doc in report.duplicates:
         print(f"duplicate {path}: same content as {doc}, already indexed; not stored again")
+    for doc, warning in report.warnings:
+        print(f"warning {doc}: {warning}")
+    for path, reason in report.ignored:
+        print(f"ignored {path}: {reason}")
     for path, reason in report.skipped:
         print(f"skipped {path}: {reason}", file=sys.stderr)
     return 1 if report.skipped else 0
@@ -121,6 +125,16 @@ def cmd_documents(args: argparse.Namespace) -> int:
     else:
         for d in docs:
             print(f"{d.document}\t{d.language}\t{d.chunks} chunks\t{d.ingested_at}")
+    return 0
+
+
+def cmd_document(args: argparse.Namespace) -> int:
+    """The exact text a document's citation offsets index into (`text[start:end]` is what is cited)."""
+    text = _assistant(args).document_text(args.name)
+    if args.json:
+        _print_json({"document": args.name, "length": len(text), "text": text})
+    else:
+        sys.stdout.write(text)  # exactly: offsets count its characters
     return 0
 
 
@@ -243,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("documents", help="list indexed documents")
     s.add_argument("--json", action="store_true", help="print the list as JSON")
     s.set_defaults(func=cmd_documents)
+
+    s = sub.add_parser("document", help="print one document's text, the one citation offsets (start, end) index into")
+    s.add_argument("name", metavar="NAME", help="the document's name, as `rag documents` lists it")
+    s.add_argument("--json", action="store_true", help="print the name, length and text as JSON")
+    s.set_defaults(func=cmd_document)
 
     s = sub.add_parser("delete", help="remove documents from the index, by name as `rag documents` lists them")
     s.add_argument("names", nargs="+", metavar="NAME")

@@ -95,7 +95,7 @@ def build_server(assistant: Assistant, *, keys: frozenset[str] = frozenset(),
     page.queue(default_concurrency_limit=16, max_size=128)
     return gr.mount_gradio_app(
         app, page, path="/", auth=login, css=CSS, theme=gr.themes.Soft(), i18n=getattr(page, "rag_i18n", None),
-        show_error=True, max_file_size=f"{assistant.settings.max_file_mb:g}mb",
+        show_error=True, max_file_size=int(assistant.settings.max_file_mb * 2**20),
     )
 
 

@@ -183,7 +183,7 @@ def finish(
         p = ex.passage
         citations.append(Citation(n=n, document=p.document, language=p.language, text=span.text,
                                   start=span.start, end=span.end, score=p.score, passage=p,
-                                  unsupported_numbers=missing))
+                                  unsupported_numbers=missing, page=p.page, location=p.location))
     cited_passages = {c.passage for c in citations}
     if unsupported_places(question, text, [p.text for p in cited_passages]):
         # The question's country put on a figure from a sentence about another one (docs/answers.md).

@@ -55,6 +55,8 @@ def to_passage(hit: Hit, score: float | None = None) -> Passage:
         start=int(m.get("start", 0)),
         end=int(m.get("end", 0)),
         score=float(hit.score if score is None else score),
+        page=int(m["page"]) if m.get("page") is not None else None,
+        location=str(m["location"]) if m.get("location") else None,
     )
 
 
