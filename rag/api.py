@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 from store import VectorStore
 
 from rag.answering import generate as answering
-from rag.ingestion import pipeline as ingestion
+from rag.ingestion import pipeline as ingestion, uploads
 
 from rag.retrieval import stages as retrieval
 from rag.answering.checks import sentence_similarity
@@ -310,35 +310,10 @@ class Assistant:
         A file whose name is already taken by a different document is refused rather than replacing
         it, so an upload never loses what is stored; the same content again is reported unchanged.
         """
-        import hashlib
-        import shutil
-
         src = Path(path)
         name = name or src.name
-        if not name or name != Path(name).name or name.startswith("."):
-            raise InvalidInput(f"not a usable file name: {name!r}")
-        suffix = Path(name).suffix.lower()
-        allowed = self.settings.allowed_suffixes
-        if suffix not in allowed:
-            raise UnreadableFile(name, f"{suffix or 'no extension'} files are not accepted; "
-                                       f"use one of {', '.join(sorted(allowed))} (RAG_UPLOAD_TYPES)")
-        if not src.is_file():
-            raise UnreadableFile(name, "the uploaded file is missing")
-        size_mib = src.stat().st_size / 2**20  # MiB, as `rag ingest` counts
-        if size_mib > self.settings.max_file_mb:
-            raise UnreadableFile(name, f"{size_mib:.1f} MiB is over the limit of {self.settings.max_file_mb:g} MiB "
-                                       "(RAG_MAX_FILE_MB)")
-        existing = {d.document: d for d in self.documents()}
-        if name in existing:
-            sha = hashlib.sha256(src.read_bytes()).hexdigest()
-            if existing[name].sha256 != sha:
-                raise InvalidInput(f"a different document named {name} is already in the library; "
-                                   "delete it first or rename the file")
-        folder = self.settings.home / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        dest = folder / name
-        fresh = not dest.exists()
-        shutil.copyfile(src, dest)
+        uploads.check_upload(src, name, self.settings, {d.document: d.sha256 for d in self.documents()})
+        dest, fresh = uploads.keep_copy(src, self.settings.home / "uploads", name)
         report = self.ingest([dest])
         if report.skipped:
             if fresh:

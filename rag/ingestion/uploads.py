@@ -1,0 +1,47 @@
+"""The upload policy: what the library accepts from the web page or the HTTP API, and where it keeps it.
+
+An upload is refused before anything is written when its name could reach outside the uploads folder
+or is hidden, when its type is not one of `RAG_UPLOAD_TYPES`, when it is over `RAG_MAX_FILE_MB`, or
+when a different document already holds its name (an upload never replaces what is stored; the same
+content again is fine, and reported unchanged by the ingestion).
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from rag.errors import InvalidInput, UnreadableFile
+from rag.settings import Settings
+
+
+def check_upload(src: Path, name: str, settings: Settings, stored: Mapping[str, str]) -> None:
+    """Refuse the upload of file `src` as document `name`, saying why (InvalidInput for the name,
+    UnreadableFile for the file); `stored` maps each stored document to its sha256."""
+    if not name or name != Path(name).name or name.startswith("."):
+        raise InvalidInput(f"not a usable file name: {name!r}")
+    suffix = Path(name).suffix.lower()
+    allowed = settings.allowed_suffixes
+    if suffix not in allowed:
+        raise UnreadableFile(name, f"{suffix or 'no extension'} files are not accepted; "
+                                   f"use one of {', '.join(sorted(allowed))} (RAG_UPLOAD_TYPES)")
+    if not src.is_file():
+        raise UnreadableFile(name, "the uploaded file is missing")
+    size_mib = src.stat().st_size / 2**20  # MiB, as `rag ingest` counts
+    if size_mib > settings.max_file_mb:
+        raise UnreadableFile(name, f"{size_mib:.1f} MiB is over the limit of {settings.max_file_mb:g} MiB "
+                                   "(RAG_MAX_FILE_MB)")
+    if name in stored and stored[name] != hashlib.sha256(src.read_bytes()).hexdigest():
+        raise InvalidInput(f"a different document named {name} is already in the library; "
+                           "delete it first or rename the file")
+
+
+def keep_copy(src: Path, folder: Path, name: str) -> tuple[Path, bool]:
+    """Copy the upload into `folder` (it outlives the upload's temporary file): the copy, and
+    whether it is new (so that a copy the ingestion then refuses can be removed again)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / name
+    fresh = not dest.exists()
+    shutil.copyfile(src, dest)
+    return dest, fresh
