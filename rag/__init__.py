@@ -21,6 +21,9 @@ _WHERE = {
     "ask": "api", "ask_stream": "api", "search": "api", "ingest": "api", "documents": "api",
     "document_text": "api",
     "Assistant": "api", "get_assistant": "api",
+    # Conversations that last: one SQLite file in the data directory, every call naming its owner.
+    "open_conversations": "conversations", "ConversationStore": "conversations",
+    "Conversation": "conversations", "ConversationInfo": "conversations", "Turn": "conversations",
     # What they return.
     "Answer": "types", "Citation": "types", "Passage": "types", "IngestReport": "types",
     "DocumentInfo": "types", "Chunk": "types",
@@ -32,6 +35,7 @@ _WHERE = {
     # Errors: every one a RagError; its exit_code is what the `rag` command exits with.
     "RagError": "errors", "InvalidInput": "errors", "EmptyQuestion": "errors", "QuestionWithoutWords": "errors",
     "PathNotFound": "errors", "UnreadableFile": "errors", "DocumentNotFound": "errors", "ConfigError": "errors",
+    "ConversationNotFound": "errors",
     "ModelUnavailable": "errors", "BackendUnavailable": "errors", "IndexBusy": "errors",
     # Evaluation: retrieval recall over stage combinations, and answers end to end (`rag eval`).
     "load_dataset": "evaluation.datasets", "sample_questions": "evaluation.datasets:sample",

@@ -19,9 +19,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rag.errors import ConversationNotFound, InvalidInput
+from rag.settings import Settings, get_settings
 from rag.types import Answer, Citation, Passage
 
 TITLE_CHARS = 80  # a conversation's default title: its first question, cut here
+MIN_PREFIX = 6  # an id may be shortened to a unique prefix this long (as `rag conversations` shows them)
+FILE_NAME = "conversations.sqlite"  # in the data directory, beside the index: one file for every collection
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -175,8 +178,10 @@ class ConversationStore:
         )
         return ConversationInfo(cid, title, collection, now, now, 0)
 
-    def add_turn(self, conversation_id: str, owner: str, question: str, answer: Answer) -> Turn:
-        """Append one answered question, in one transaction (all of it or nothing)."""
+    def add_turn(self, conversation_id: str, owner: str, question: str, answer: Answer,
+                 replaces_last: bool = False) -> Turn:
+        """Append one answered question, in one transaction (all of it or nothing). `replaces_last`:
+        the question was asked again (the page's Retry), so its new answer takes the last turn's place."""
         db = self._db()
         now = _now()
         with _transaction(db):
@@ -186,6 +191,9 @@ class ConversationStore:
                 raise ConversationNotFound(conversation_id)
             (position,) = db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?",
                                      (conversation_id,)).fetchone()
+            if replaces_last and position:
+                position -= 1
+                db.execute("DELETE FROM turns WHERE conversation_id = ? AND position = ?", (conversation_id, position))
             db.execute("INSERT INTO turns (conversation_id, position, question, answer, created_at) VALUES (?,?,?,?,?)",
                        (conversation_id, position, question, answer_to_json(answer), now))
             title = row[0] or _title(question)
@@ -221,6 +229,19 @@ class ConversationStore:
             args.append(int(limit))
         return [ConversationInfo(*row) for row in self._db().execute(sql, args)]
 
+    def resolve(self, id_or_prefix: str, owner: str) -> str:
+        """The full id of the owner's conversation that `id_or_prefix` names: the id itself, or a prefix
+        of at least MIN_PREFIX characters shared by no other of the owner's conversations."""
+        key = id_or_prefix.strip().lower()
+        if len(key) >= MIN_PREFIX and all(c in "0123456789abcdef" for c in key):
+            found = [r[0] for r in self._db().execute(
+                "SELECT id FROM conversations WHERE owner = ? AND id LIKE ? LIMIT 2", (owner, key + "%"))]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise InvalidInput(f"{id_or_prefix!r} names several conversations: give more of its id")
+        raise ConversationNotFound(id_or_prefix)
+
     def get(self, conversation_id: str, owner: str) -> Conversation:
         db = self._db()
         row = db.execute("SELECT id, title, collection, created_at, updated_at FROM conversations"
@@ -239,6 +260,11 @@ class ConversationStore:
         if db is not None:
             db.close()
             self._local.db = None
+
+
+def open_conversations(settings: Settings | None = None) -> ConversationStore:
+    """The conversation store of the data directory (`RAG_HOME`); the file is created on first write."""
+    return ConversationStore((settings or get_settings()).home / FILE_NAME)
 
 
 class _transaction:
