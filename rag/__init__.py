@@ -29,7 +29,8 @@ _WHERE = {
     "DocumentInfo": "types", "Chunk": "types",
     "Sources": "types", "Delta": "types", "Final": "types",
     # Settings, the languages answered in, the packaged local model.
-    "Settings": "settings", "load_settings": "settings",
+    "Settings": "settings", "load_settings": "settings", "explain_settings": "settings",
+    "SettingValue": "settings",
     "SUPPORTED_LANGUAGES": "text.language:SUPPORTED",
     "ensure_model": "backends.model_file",
     # Errors: every one a RagError; its exit_code is what the `rag` command exits with.

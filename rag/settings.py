@@ -1,15 +1,23 @@
-"""The one settings object. Every knob is a field here, read from `RAG_*` environment variables.
+"""The one settings object. Every knob is a field here, read from `RAG_*` environment variables, and
+from a settings file: `rag.toml` or `.env` in the working directory, or the file `RAG_CONFIG` names.
 
+Precedence, highest first: arguments to `load_settings`, environment variables, `.env`, `rag.toml`,
+the defaults. `explain_settings()` says where each value in force came from (`rag settings`).
 `docs_table()` renders the README's settings table (`python -m rag.settings`); a test fails when the
 README's copy differs.
 """
 from __future__ import annotations
 
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
 from rag.errors import ConfigError
 from store import BACKENDS as STORE_BACKENDS
@@ -27,6 +35,14 @@ def _default_home() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", validate_default=True)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        # The settings files come after the environment; pydantic's own .env reading stays off (ours
+        # checks the keys and finds the file the same way as rag.toml).
+        files = [InitSettingsSource(settings_cls, layer.values) for layer in file_layers()]
+        return (init_settings, env_settings, *files)
 
     home: Path = Field(
         default_factory=_default_home,
@@ -282,19 +298,167 @@ class Settings(BaseSettings):
         return self.home / "models"
 
 
+# -- where settings come from ---------------------------------------------------------------------
+CONFIG_VARIABLE = "RAG_CONFIG"  # a settings file to read instead of the working directory's
+TOML_FILE = "rag.toml"
+DOTENV_FILE = ".env"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Raw setting values from one place, by field name: `kind` is argument, environment, dotenv or toml."""
+
+    kind: str
+    values: dict[str, Any]
+    path: Path | None = None
+
+    @property
+    def source(self) -> str:
+        return str(self.path) if self.path else self.kind
+
+    def spelling(self, name: str) -> str:
+        """How this place writes the setting, for messages: `RAG_TOP_K`, `rag.toml: top_k`, ..."""
+        if self.kind == "toml":
+            return f"{self.path}: {name}"
+        variable = f"RAG_{name.upper()}"
+        return f"{self.path}: {variable}" if self.kind == "dotenv" else variable
+
+
+@dataclass(frozen=True)
+class SettingValue:
+    """One setting in force and where it came from: `default`, `environment`, `argument`, or a file's path."""
+
+    name: str
+    value: Any  # as JSON shows it: paths as text, secrets masked
+    source: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "value": self.value, "source": self.source}
+
+
+def _path_fields() -> frozenset[str]:
+    return frozenset(n for n, f in Settings.model_fields.items() if "Path" in str(f.annotation))
+
+
+def config_files(environ: dict[str, str] | None = None, cwd: Path | None = None) -> list[tuple[str, Path]]:
+    """The settings files to read, highest precedence first, as (kind, path): the file RAG_CONFIG
+    names (a `.toml` file or a dotenv file), else `.env` and `rag.toml` of the working directory."""
+    environ = os.environ if environ is None else environ
+    named = (environ.get(CONFIG_VARIABLE) or "").strip()
+    if named:
+        path = Path(named).expanduser().absolute()
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_VARIABLE}: no such settings file: {path}")
+        return [("toml" if path.suffix.lower() == ".toml" else "dotenv", path)]
+    here = (cwd or Path.cwd()).absolute()
+    return [(kind, here / name) for kind, name in (("dotenv", DOTENV_FILE), ("toml", TOML_FILE))
+            if (here / name).is_file()]
+
+
+def _unknown(path: Path, key: str, spelled: str, known: list[str]) -> ConfigError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f"; known settings: {', '.join(known)}"
+    return ConfigError(f"invalid settings: {path}: unknown setting {spelled!r}{hint}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read the settings file {path}: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"invalid settings: {path} is not valid TOML: {e}") from None
+    known = list(Settings.model_fields)
+    values = {}
+    for key, value in data.items():
+        name = key[4:].lower() if key.upper().startswith("RAG_") and key[4:].lower() in known else key
+        if name not in known:
+            raise _unknown(path, name, key, known)
+        if name != key:
+            raise ConfigError(f"invalid settings: {path}: {key!r}: keys in {TOML_FILE} are setting names "
+                              f"without the RAG_ prefix: {name} = ...")
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = ",".join(value)  # retrieval = ["dense", "keyword"] reads as "dense,keyword"
+        values[name] = value
+    return values
+
+
+def _read_dotenv(path: Path) -> dict[str, Any]:
+    from dotenv import dotenv_values  # pydantic-settings' own dependency
+
+    try:
+        data = dotenv_values(path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read the settings file {path}: {e}") from None
+    known = list(Settings.model_fields)
+    values = {}
+    for key, value in data.items():
+        if not key.upper().startswith("RAG_") or key.upper() == CONFIG_VARIABLE:
+            continue  # a .env holds other programs' variables too
+        name = key[4:].lower()
+        if name not in known:
+            raise _unknown(path, f"RAG_{name.upper()}", key, [f"RAG_{k.upper()}" for k in known])
+        values[name] = "" if value is None else value
+    return values
+
+
+def file_layers(environ: dict[str, str] | None = None, cwd: Path | None = None) -> list[Layer]:
+    """The settings files' values, highest precedence first. Relative paths in a file are taken from
+    the file's folder (`home = "data"` beside rag.toml means that folder's data/)."""
+    layers = []
+    paths = _path_fields()
+    for kind, path in config_files(environ, cwd):
+        values = _read_toml(path) if kind == "toml" else _read_dotenv(path)
+        for name in paths & values.keys():
+            v = values[name]
+            if isinstance(v, str) and v.strip():
+                values[name] = str(path.parent / Path(v).expanduser())  # an absolute one stays as it is
+        layers.append(Layer(kind, values, path))
+    return layers
+
+
+def _layers(overrides: dict[str, Any]) -> list[Layer]:
+    """Every place a value can come from, highest precedence first."""
+    upper = {k.upper(): v for k, v in os.environ.items()}
+    env = {n: upper[f"RAG_{n.upper()}"] for n in Settings.model_fields if f"RAG_{n.upper()}" in upper}
+    return [Layer("argument", dict(overrides)), Layer("environment", env), *file_layers()]
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment (and overrides); a bad value is a ConfigError naming it."""
+    """Read settings from the environment and the settings file (and overrides); a bad value is a
+    ConfigError naming where it was written (the variable, or the file and its key) and the value."""
     try:
         return Settings(**overrides)
     except ValidationError as e:
+        layers = _layers(overrides)
         problems = []
         for err in e.errors():
             field = ".".join(str(p) for p in err["loc"]) or "settings"
-            env = f"RAG_{field.upper()}" if err["loc"] else field
+            layer = next((l for l in layers if field in l.values), None)
+            where = layer.spelling(field) if layer else (f"RAG_{field.upper()}" if err["loc"] else field)
             value = err.get("input")
             shown = f" (got {value!r})" if err["loc"] and not isinstance(value, dict) else ""
-            problems.append(f"{env}: {err['msg']}{shown}")
+            problems.append(f"{where}: {err['msg']}{shown}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return "********"
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def explain_settings(**overrides: object) -> list[SettingValue]:
+    """Every setting in force (as `load_settings` reads them) and where its value came from."""
+    settings = load_settings(**overrides)
+    layers = _layers(overrides)
+    return [
+        SettingValue(name, _shown(getattr(settings, name)),
+                     next((l.source for l in layers if name in l.values), "default"))
+        for name in Settings.model_fields
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,9 @@ def isolated_env(request, tmp_path, monkeypatch):
     for var in [v for v in os.environ if v.startswith("RAG_")]:
         monkeypatch.delenv(var)  # a developer's own RAG_* settings never leak into tests
     monkeypatch.setenv("RAG_HOME", str(tmp_path / "home"))
+    # Nor a rag.toml or .env lying in the working directory: an empty settings file instead.
+    (tmp_path / "no-settings.toml").touch()
+    monkeypatch.setenv("RAG_CONFIG", str(tmp_path / "no-settings.toml"))
     monkeypatch.setenv("RAG_EMBED_BACKEND", "fake")
     monkeypatch.setenv("RAG_LLM_BACKEND", "fake")
     # Chroma costs about a second per test that ingests; the memory store behaves the same
