@@ -9,7 +9,7 @@ from . import offline
 
 offline.apply()
 
-from .base import Hit, Record, VectorStore  # noqa: E402
+from .base import Collections, Hit, Record, VectorStore  # noqa: E402
 from .chroma import ChromaStore  # noqa: E402
 from .errors import StoreError, StoreUnavailable  # noqa: E402
 from .memory import MemoryStore  # noqa: E402
@@ -18,6 +18,7 @@ from .registry import BACKENDS, open_store  # noqa: E402
 __all__ = [
     "BACKENDS",
     "ChromaStore",
+    "Collections",
     "Hit",
     "MemoryStore",
     "Record",

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from typing import Mapping, Protocol, Sequence, runtime_checkable
 
 Scalar = str | int | float | bool
+# A filter on metadata: every field named must hold one of its values (`{"document": ["a.txt", "b.md"]}`).
+Where = Mapping[str, Sequence[Scalar]]
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,9 @@ class VectorStore(Protocol):
     def add(self, records: Sequence[Record]) -> None:
         """Insert or replace records by id (an existing id is overwritten, never ignored)."""
 
-    def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
-        """The k nearest records, best first."""
+    def query(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[Hit]:
+        """The k nearest records, best first; with `where`, the k nearest of those it lets through
+        (the filter is applied inside the search, so there are k whenever k records match)."""
 
     def delete_document(self, document: str) -> int:
         """Remove every record of `document`; return how many were removed."""
@@ -52,3 +55,14 @@ class VectorStore(Protocol):
     def get(self, ids: Sequence[str], embedding: Sequence[float] | None = None) -> list[Hit]:
         """The records with these ids, in the order asked (missing ids are left out). With
         `embedding`, each hit's score is its cosine similarity to it, as `query` would give."""
+
+
+@runtime_checkable
+class Collections(Protocol):
+    """What a store knows of the other collections at its place (a directory, a server, a process)."""
+
+    def collections(self) -> list[str]:
+        """The names of every collection at this store's place, sorted (its own from its first use on)."""
+
+    def drop(self) -> bool:
+        """Delete this store's collection and its records; False when it did not exist."""

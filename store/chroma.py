@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from .base import Hit, Record, Scalar
+from .base import Hit, Record, Scalar, Where
 from .errors import StoreError, StoreUnavailable
-from .records import as_vector, latest_by_id, make_hit, stored_metadata
+from .records import as_vector, checked_where, latest_by_id, make_hit, stored_metadata
 
 DEFAULT_COLLECTION = "rag_chunks"
 FALLBACK_BATCH_SIZE = 1000
@@ -96,10 +96,13 @@ class ChromaStore:
                     metadatas=metadatas[start:end],
                 )
 
-    def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
+    def query(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[Hit]:
         if k <= 0:
             return []
         vector = as_vector(embedding, "query embedding")
+        allowed = checked_where(where)
+        if allowed is not None and not all(allowed.values()):
+            return []
         collection = self._ensure()
         with self._errors("query"):
             n = collection.count()
@@ -108,6 +111,7 @@ class ChromaStore:
             result = collection.query(
                 query_embeddings=[vector],
                 n_results=min(k, n),
+                where=_chroma_where(allowed),
                 include=["documents", "metadatas", "distances"],
             )
         hits = [
@@ -166,6 +170,34 @@ class ChromaStore:
                 score = float(v @ q) / denom
             found[id_] = make_hit(id_, result["documents"][i], result["metadatas"][i], score)
         return [found[i] for i in ids if i in found]
+
+    # -- the other collections at this place ------------------------------------------------
+
+    def collections(self) -> list[str]:
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            client = self._client
+        with self._errors("list collections"):
+            found = client.list_collections()
+        # chromadb 0.6+ returns Collection objects (names before that)
+        return sorted(str(getattr(c, "name", c)) for c in found)
+
+    def drop(self) -> bool:
+        with self._lock:
+            if self._client is None:
+                self._client = self._connect()
+            client, self._collection = self._client, None
+        from chromadb.errors import NotFoundError
+
+        try:
+            with self._errors("delete the collection"):
+                client.delete_collection(self.collection)
+        except StoreError as e:
+            if isinstance(e.__cause__, (NotFoundError, ValueError)):  # ValueError: chromadb before 1.0
+                return False
+            raise
+        return True
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -279,6 +311,14 @@ class ChromaStore:
                 # The collection was deleted behind our back: recreate it on the next call.
                 self._collection = None
             raise StoreError(f"{self.describe()}: {action} failed: {exc}") from exc
+
+
+def _chroma_where(where: dict[str, list[Scalar]] | None) -> dict[str, Any] | None:
+    """A checked `where` in Chroma's filter language (`$in` per field, `$and` between fields)."""
+    if not where:
+        return None
+    clauses = [{key: {"$in": values}} for key, values in where.items()]
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _parse_url(url: str) -> tuple[str, str, int, bool]:

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .base import Hit, Record, Scalar
+from .base import Hit, Record, Scalar, Where
 from .errors import StoreError
-from .records import as_vector, latest_by_id, make_hit, stored_metadata
+from .records import as_vector, checked_where, latest_by_id, make_hit, matches, stored_metadata
 
 DEFAULT_COLLECTION = "rag_chunks"
 
@@ -90,10 +90,11 @@ class MemoryStore:
             data.records.update(rows)
             data.changed()
 
-    def query(self, embedding: Sequence[float], k: int) -> list[Hit]:
+    def query(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[Hit]:
         if k <= 0:
             return []
         q = as_vector(embedding, "query embedding")
+        allowed = checked_where(where)
         data = self._data()
         with data.lock:
             if not data.records:
@@ -101,6 +102,10 @@ class MemoryStore:
             self._check_dimension(data, q, "query")
             ids, rows = data.matrix()
             scores = rows @ _unit(q)
+            if allowed is not None:  # filtered before ranking, as Chroma's `where` is
+                keep = np.array([matches(data.records[i][2], allowed) for i in ids], dtype=bool)
+                scores = np.where(keep, scores, -np.inf)
+                k = min(k, int(keep.sum()))
             order = np.argsort(-scores, kind="stable")[:k]  # stable: ties in insertion order
             return [self._hit(data, ids[i], float(scores[i])) for i in order]
 
@@ -147,6 +152,16 @@ class MemoryStore:
                     score = 1.0 if q is None else float(data.records[i][1] @ _unit(q))
                     out.append(self._hit(data, i, score))
             return out
+
+    # -- the other collections at this location ---------------------------------------------
+
+    def collections(self) -> list[str]:
+        with _COLLECTIONS_LOCK:
+            return sorted(name for location, name in _COLLECTIONS if location == self.location)
+
+    def drop(self) -> bool:
+        with _COLLECTIONS_LOCK:
+            return _COLLECTIONS.pop((self.location, self.collection), None) is not None
 
     # -- lifecycle: nothing to release; the records stay for the next store opened here -------
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Hit, Record, Scalar
+from .base import Hit, Record, Scalar, Where
 from .errors import StoreError
 
 SCALARS = (str, int, float, bool)
@@ -46,3 +46,24 @@ def make_hit(id_: str, text: str | None, metadata: Mapping[str, Any] | None, sco
     metadata = dict(metadata or {})
     return Hit(id=id_, document=str(metadata.get("document", "")), text=text or "", score=score,
                metadata=metadata)
+
+
+def checked_where(where: Where | None) -> dict[str, list[Scalar]] | None:
+    """`where` as field -> list of values, checked; None for no filter. A field with no values lets
+    nothing through (the caller returns no hits rather than asking the backend)."""
+    if where is None:
+        return None
+    out: dict[str, list[Scalar]] = {}
+    for key, values in where.items():
+        if not isinstance(key, str) or isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+            raise StoreError(f"where: {key!r} must map to a list of values, got {values!r}")
+        bad = [v for v in values if not isinstance(v, SCALARS)]
+        if bad:
+            raise StoreError(f"where: {key!r} values must be str, int, float or bool, got {bad[0]!r}")
+        out[key] = list(dict.fromkeys(values))
+    return out
+
+
+def matches(metadata: Mapping[str, Any], where: Mapping[str, Sequence[Scalar]] | None) -> bool:
+    """Whether a record's metadata passes a checked `where`."""
+    return where is None or all(metadata.get(key) in values for key, values in where.items())

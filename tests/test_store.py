@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from store import ChromaStore, Hit, MemoryStore, Record, StoreError, StoreUnavailable, VectorStore, open_store
+from store import ChromaStore, Collections, Hit, MemoryStore, Record, StoreError, StoreUnavailable, VectorStore, open_store
 from store import memory
 from tests.servers import ServerFailed, chroma_server, free_port
 
@@ -58,13 +58,15 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path):
     opened: list[VectorStore] = []
 
     def make(**options) -> VectorStore:
+        """`collection=SUFFIX` opens another collection at the same place (`<name>-<SUFFIX>`)."""
+        name = collection if "collection" not in options else f"{collection}-{options.pop('collection')}"
         if request.param == "memory":
             options.pop("batch_size", None)  # no batches in memory: paging is Chroma's concern
-            store = MemoryStore(location=str(tmp_path), collection=collection, **options)
+            store = MemoryStore(location=str(tmp_path), collection=name, **options)
         elif request.param == "embedded":
-            store = ChromaStore(path=tmp_path / "chroma", collection=collection, **options)
+            store = ChromaStore(path=tmp_path / "chroma", collection=name, **options)
         else:
-            store = ChromaStore(url=request.getfixturevalue("chroma_server_url"), collection=collection, **options)
+            store = ChromaStore(url=request.getfixturevalue("chroma_server_url"), collection=name, **options)
         opened.append(store)
         return store
 
@@ -151,6 +153,37 @@ def test_an_empty_store_answers_nothing(store):
     assert store.documents() == {}
     assert store.get_document("nothing") == []
     assert store.delete_document("nothing") == 0
+
+
+def test_where_filters_inside_the_search(store):
+    """The k nearest among the records `where` lets through: k of them whenever k match."""
+    v = vectors(30)
+    store.add([record(f"r{i}", f"doc{i % 3}", v[i], lang="fr" if i % 2 else "en") for i in range(30)])
+    nearest_doc2 = store.query(v[0].tolist(), 30, where={"document": ["doc2"]})
+    assert len(nearest_doc2) == 10 and {h.document for h in nearest_doc2} == {"doc2"}
+    everything = [h for h in store.query(v[0].tolist(), 30) if h.document == "doc2"]
+    assert [h.id for h in store.query(v[0].tolist(), 4, where={"document": ["doc2"]})] == [h.id for h in everything[:4]]
+    both = store.query(v[0].tolist(), 30, where={"document": ["doc0", "doc1"], "lang": ["fr"]})
+    assert {h.id for h in both} == {f"r{i}" for i in range(30) if i % 3 in (0, 1) and i % 2}
+    assert store.query(v[0].tolist(), 5, where={"document": ["missing"]}) == []
+    assert store.query(v[0].tolist(), 5, where={"document": []}) == []
+    with pytest.raises(StoreError, match="'document' must map to a list of values"):
+        store.query(v[0].tolist(), 5, where={"document": "doc0"})
+
+
+def test_collections_are_listed_and_dropped_one_by_one(make_store):
+    first, second = make_store(), make_store(collection="second")
+    v = vectors(2)
+    first.add([record("a", "doc-a", v[0])])
+    second.add([record("b", "doc-b", v[1])])
+    assert isinstance(first, Collections)
+    assert {first.collection, second.collection} <= set(first.collections())
+    assert first.collections() == sorted(first.collections()) == second.collections()
+    assert [h.id for h in first.query(v[1].tolist(), 5)] == ["a"]  # each sees only its own records
+    assert second.drop() is True
+    assert second.collection not in first.collections() and first.collection in first.collections()
+    assert first.count() == 1 and second.drop() is False
+    assert second.count() == 0  # usable again, empty: opening a collection creates it
 
 
 def test_delete_document_removes_exactly_its_records(store):
