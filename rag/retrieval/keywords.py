@@ -11,12 +11,13 @@ KeywordIndexStale until `reset()` empties the index; the caller then adds every 
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 from rag.text import tokenize
 from rag.errors import KeywordIndexStale
@@ -198,25 +199,28 @@ class KeywordIndex:
                 out[document].add(chunk_id)
         return dict(out)
 
-    def search(self, query: str, k: int, language: str | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, language: str | None = None,
+               documents: Collection[str] | None = None) -> list[tuple[str, float]]:
         """The k best chunks for `query` as (chunk id, score), best first; higher scores are better.
 
         Any chunk sharing a token with the query can match (the tokens are OR-ed); BM25 ranks them.
         The query is tokenised like the chunks, and every token is quoted, so no user input is
-        read as FTS5 syntax.
+        read as FTS5 syntax. With `documents`, only their chunks are ranked (the k come from them).
         """
-        if k <= 0:
+        if k <= 0 or (documents is not None and not documents):
             return []
         expression = match_expression(tokenize.tokens(query, language))
         if not expression:
             return []
+        sql = ("SELECT c.id, bm25(chunk_tokens) AS s FROM chunk_tokens"
+               " JOIN chunks c ON c.rowid = chunk_tokens.rowid WHERE chunk_tokens MATCH ?")
+        params: list = [expression]
+        if documents is not None:
+            # One JSON parameter however many documents: no limit on bound variables to meet.
+            sql += " AND c.document IN (SELECT value FROM json_each(?))"
+            params.append(json.dumps(sorted(documents)))
         with self._lock:
-            rows = self._ready().execute(
-                "SELECT c.id, bm25(chunk_tokens) AS s FROM chunk_tokens"
-                " JOIN chunks c ON c.rowid = chunk_tokens.rowid"
-                " WHERE chunk_tokens MATCH ? ORDER BY s, c.id LIMIT ?",
-                (expression, k),
-            ).fetchall()
+            rows = self._ready().execute(sql + " ORDER BY s, c.id LIMIT ?", (*params, k)).fetchall()
         return [(chunk_id, -score) for chunk_id, score in rows]
 
 

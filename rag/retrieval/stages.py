@@ -17,11 +17,15 @@ docs/retrieval.md): `w_chunk * chunk cosine + w_sentence * best sentence cosine 
 all its terms: a chunk found only by keywords or sentences has its cosine read from the store.
 `ask`, `search` and `rag eval` all go through `Retriever.search`, on a retriever built by
 `Retriever.from_settings`.
+
+A scope (`documents`: the names a question is limited to) is applied inside every index's search,
+the chunk and sentence vectors' `where` filter and the keyword index's, so the k passages all come
+from it rather than from what is left of an unscoped top k.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Collection, Sequence
 
 from store import Hit, VectorStore
 
@@ -118,17 +122,21 @@ class Retriever:
         return list(v)
 
     def search(
-        self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None
+        self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None,
+        documents: Collection[str] | None = None,
     ) -> list[Passage]:
-        """Top-k passages, best first. `vector` lets a caller pass a precomputed (raw) query embedding."""
-        return self.retrieve(query, k, language, vector)[0]
+        """Top-k passages, best first. `vector` lets a caller pass a precomputed (raw) query embedding;
+        `documents` limits every passage to those documents."""
+        return self.retrieve(query, k, language, vector, documents)[0]
 
     def retrieve(
-        self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None
+        self, query: str, k: int, language: str = "und", vector: Sequence[float] | None = None,
+        documents: Collection[str] | None = None,
     ) -> tuple[list[Passage], list[float]]:
         """`search`, also returning the (centred) query vector for `best_sentences`."""
         qv = self.query_vector(query, language, vector)
-        return self._rank(query, k, language, qv), qv
+        scope = None if documents is None else sorted(set(documents))
+        return self._rank(query, k, language, qv, scope), qv
 
     def best_sentences(self, passages: Sequence[Passage], qv: Sequence[float], per_passage: int = 2
                        ) -> dict[str, list[Hit]]:
@@ -150,19 +158,21 @@ class Retriever:
             for cid, hits in by_chunk.items()
         }
 
-    def _rank(self, query: str, k: int, language: str, qv: list[float]) -> list[Passage]:
+    def _rank(self, query: str, k: int, language: str, qv: list[float], scope: list[str] | None = None
+              ) -> list[Passage]:
         use_sentences = "sentence" in self.stages and self.sentences is not None
         use_keywords = "keyword" in self.stages and self.keywords is not None
         use_anchors = "anchor" in self.stages and self.weights.anchor > 0
+        where = None if scope is None else {"document": scope}
         if not use_sentences and not use_keywords and not use_anchors:
-            return [to_passage(h) for h in self.store.query(qv, k)]
+            return [to_passage(h) for h in self.store.query(qv, k, where=where)]
 
         n = max(k, self.candidates)
-        chunk_hits = {h.id: h for h in self.store.query(qv, n)}
+        chunk_hits = {h.id: h for h in self.store.query(qv, n, where=where)}
         sentence_best: dict[str, float] = {}
         sentence_floor = 0.0
         if use_sentences:
-            found = self.sentences.query(qv, n * 4)
+            found = self.sentences.query(qv, n * 4, where=where)
             for h in found:
                 cid = str(h.metadata.get("chunk_id", ""))
                 sentence_best[cid] = max(sentence_best.get(cid, -1.0), h.score)
@@ -170,7 +180,7 @@ class Retriever:
             sentence_floor = found[-1].score if found else 0.0
         keyword: dict[str, float] = {}
         if use_keywords:
-            found_kw = self.keywords.search(query, n, language)
+            found_kw = self.keywords.search(query, n, language, documents=scope)
             top = found_kw[0][1] if found_kw and found_kw[0][1] > 0 else 1.0
             keyword = {i: s / top for i, s in found_kw}
 
