@@ -20,7 +20,10 @@ _WHERE = {
     # Questions and the library, through a default Assistant built on first call.
     "ask": "api", "ask_stream": "api", "search": "api", "ingest": "api", "documents": "api",
     "document_text": "api",
-    "Assistant": "api", "get_assistant": "api",
+    "Assistant": "api", "get_assistant": "api", "delete": "api",
+    # Collections: separate libraries in one data directory (every function above takes `collection=`).
+    "collections": "api", "create_collection": "api", "delete_collection": "api",
+    "CollectionInfo": "collection", "CollectionNotFound": "collection", "COLLECTION_NAME_RULE": "collection:NAME_RULE",
     # Conversations that last: one SQLite file in the data directory, every call naming its owner.
     "open_conversations": "conversations", "ConversationStore": "conversations",
     "Conversation": "conversations", "ConversationInfo": "conversations", "Turn": "conversations",

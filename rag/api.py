@@ -2,12 +2,16 @@
 
 An `Assistant` owns one settings object, one store, one embedder and one LLM, each built on first
 use. The CLI and the web UI both call these functions; neither touches Chroma or a model directly.
-The module-level functions use a default Assistant built on first call, never at import.
+The module-level functions use a default Assistant built on first call, never at import; their
+`collection=` is served by that assistant's sibling for the collection (`in_collection`), built once
+and sharing its models, and `documents=` / `languages=` scope a question (`Assistant.scope`).
 """
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -29,7 +33,10 @@ from rag.text.language import SUPPORTED, detect, name as language_name
 from rag.backends.llm import LLM, make_llm
 from rag.present.messages import message
 from rag.settings import Settings, get_settings
-from rag.stores import GuardedStore, describe, open_collection
+from rag.collection import SIDE_SUFFIXES, CollectionInfo, CollectionNotFound, check_name
+from rag.collection import place as collection_place
+from rag.ingestion.lock import index_lock
+from rag.stores import GuardedStore, collection_names, describe, drop_collection, open_collection, store_kind
 from rag.types import Answer, Chunk, DocumentInfo, Event, Final, IngestReport, Passage, Sources
 
 
@@ -42,9 +49,12 @@ class Assistant:
         embedder=None,
         llm: LLM | None = None,
         prompts: Prompts | None = None,
+        collection: str | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.prompts = prompts or DEFAULT_PROMPTS  # what the model is asked, and how (rag.answering.prompts)
+        # The collection this assistant reads and writes (None: RAG_COLLECTION), and where its files are.
+        self.place = collection_place(self.settings, collection)
         self._store = GuardedStore(store) if store is not None else None
         self._embedder = embedder
         self._llm = llm
@@ -53,13 +63,20 @@ class Assistant:
         self._sentences = None
         self._keyword_sync = None
         self._init_lock = threading.RLock()
+        # Assistants of the other collections, built on first use and sharing this one's models.
+        self._root = self
+        self._siblings: dict[str, Assistant] = {self.collection: self}
+
+    @property
+    def collection(self) -> str:
+        return self.place.name
 
     # -- lazily built parts -------------------------------------------------------------------
     @property
     def store(self) -> VectorStore:
         with self._init_lock:
             if self._store is None:
-                self._store = open_collection(self.settings)
+                self._store = open_collection(self.settings, self.collection)
             return self._store
 
     @property
@@ -68,6 +85,8 @@ class Assistant:
             return self._embedder_unlocked()
 
     def _embedder_unlocked(self):
+        if self._embedder is None and self._root is not self:
+            self._embedder = self._root.embedder  # one model in memory, whichever the collection
         if self._embedder is None:
             self._embedder = make_embedder(self.settings.embed_backend, self.settings)
         return self._embedder
@@ -83,15 +102,14 @@ class Assistant:
             if self._keywords is None and "keyword" in self.stages:
                 from rag.retrieval.keywords import KeywordIndex
 
-                s = self.settings
-                # One file per place the vectors live, so that switching between them never mixes rows.
-                where = "server" if s.chroma_url else "local" if s.store_backend == "chroma" else "memory"
-                self._keywords = KeywordIndex(s.home / f"keywords.{where}.{s.collection}.sqlite")
+                self._keywords = KeywordIndex(self.place.keywords(store_kind(self.settings)))
             return self._keywords
 
     @property
     def centering(self):
         with self._init_lock:
+            if self._centering is None and "center" in self.stages and self._root is not self:
+                self._centering = self._root.centering
             if self._centering is None and "center" in self.stages:
                 from rag.retrieval.centering import LanguageCentering
 
@@ -103,7 +121,7 @@ class Assistant:
         """Sentence vectors beside the chunk store (a second collection), when enabled."""
         with self._init_lock:
             if self._sentences is None and "sentence" in self.stages:
-                self._sentences = open_collection(self.settings, "_sentences")
+                self._sentences = open_collection(self.settings, f"{self.collection}_sentences")
             return self._sentences
 
     @property
@@ -114,7 +132,8 @@ class Assistant:
             if self._keyword_sync is None:
                 from rag.ingestion.keyword_sync import KeywordSync
 
-                self._keyword_sync = KeywordSync(self.store, open_collection(self.settings, "_state"), keywords)
+                self._keyword_sync = KeywordSync(self.store, open_collection(self.settings, f"{self.collection}_state"),
+                                                 keywords)
             return self._keyword_sync
 
     @property
@@ -128,11 +147,83 @@ class Assistant:
     def llm(self) -> LLM:
         with self._init_lock:
             if self._llm is None:
-                self._llm = make_llm(self.settings)
+                self._llm = self._root.llm if self._root is not self else make_llm(self.settings)
             return self._llm
 
     def describe_store(self) -> str:
         return describe(self.settings)
+
+    # -- collections --------------------------------------------------------------------------
+    def in_collection(self, name: str | None) -> Assistant:
+        """The assistant of collection `name` (None: this one), built once and sharing this one's
+        settings, embedder and LLM; CollectionNotFound when no such collection exists."""
+        if name is None or name == self.collection:
+            return self
+        root = self._root
+        with root._init_lock:
+            found = root._siblings.get(name)
+            if found is not None:
+                return found
+        if name != self.settings.collection:
+            check_name(name)  # a malformed name is said so, not "not found"
+        known = collection_names(self.settings)
+        if name not in known:
+            raise CollectionNotFound(name, known)
+        with root._init_lock:
+            if name not in root._siblings:
+                sibling = Assistant(self.settings, prompts=self.prompts, collection=name)
+                sibling._root, sibling._siblings = root, root._siblings
+                root._siblings[name] = sibling
+            return root._siblings[name]
+
+    def collections(self) -> list[CollectionInfo]:
+        """Every collection at the configured store, with its document and chunk counts."""
+        out = []
+        for name in collection_names(self.settings):
+            with closing(open_collection(self.settings, name)) as store:
+                out.append(CollectionInfo(name, len(store.documents()), store.count(),
+                                          name == self.settings.collection))
+        return out
+
+    def create_collection(self, name: str) -> CollectionInfo:
+        """A new, empty collection (InvalidInput if `name` breaks the rule or is taken)."""
+        check_name(name)
+        if name in collection_names(self.settings):
+            raise InvalidInput(f"a collection named {name!r} already exists")
+        for suffix in ("", *SIDE_SUFFIXES):
+            with closing(open_collection(self.settings, f"{name}{suffix}")) as store:
+                store.count()  # opening a collection creates it
+        collection_place(self.settings, name).folder.mkdir(parents=True, exist_ok=True)
+        return CollectionInfo(name, 0, 0, False)
+
+    def delete_collection(self, name: str) -> bool:
+        """Remove collection `name`: its index and side collections, and its folder (keyword index,
+        uploads, kept texts, lock), nothing else; the default collection cannot be deleted. False when
+        it did not exist. Waits for no ingestion: one running on it makes this IndexBusy."""
+        if name == self.settings.collection:
+            raise InvalidInput(f"{name!r} is the default collection (RAG_COLLECTION) and cannot be deleted; "
+                               "delete its documents with `rag delete`")
+        where = collection_place(self.settings, name)
+        if name not in collection_names(self.settings):
+            return False
+        root = self._root
+        with index_lock(where.folder):
+            with root._init_lock:
+                gone = root._siblings.pop(name, None)
+            if gone is not None:
+                gone.close()
+            drop_collection(self.settings, name)
+            # Everything under its folder is this collection's, by construction (rag/collection.py).
+            shutil.rmtree(where.folder)
+        return True
+
+    def close(self) -> None:
+        """Release what this assistant opened (its stores' files, its keyword index)."""
+        with self._init_lock:
+            for part in (self._store, self._sentences, self._keywords):
+                if part is not None and hasattr(part, "close"):
+                    part.close()
+            self._store = self._sentences = self._keywords = self._keyword_sync = None
 
     # -- operations ---------------------------------------------------------------------------
     def ingest(
@@ -146,7 +237,7 @@ class Assistant:
                 [Path(p) for p in paths],
                 store=self.store,
                 embedder=self.embedder,
-                settings=self.settings,
+                settings=self._own_settings,
                 prune=prune,
                 progress=progress,
                 keywords=self.keywords,
@@ -154,14 +245,50 @@ class Assistant:
                 sentences=self.sentences,
             )
 
-    def search(self, query: str, k: int | None = None) -> list[Passage]:
+    @property
+    def _own_settings(self) -> Settings:
+        """The settings as this collection's own files see them, for the ingestion steps: its folder as
+        the data directory (so its lock and kept texts are its own) and its name as the collection.
+        The default collection's are the settings themselves."""
+        if self.place.default:
+            return self.settings
+        return self.settings.model_copy(update={"home": self.place.folder, "collection": self.collection})
+
+    def scope(self, documents: Iterable[str] | None = None, languages: Iterable[str] | None = None
+              ) -> list[str] | None:
+        """The documents a question is limited to: those named (all if none) whose language is one of
+        `languages` (all if none; `zh` covers `zh-Hans` and `zh-Hant`). None when nothing limits it.
+        A name that is not indexed, or a scope that leaves no document, is InvalidInput naming it."""
+        documents = [d for d in (documents or ()) if d]
+        languages = [lang for lang in (languages or ()) if lang]
+        if not documents and not languages:
+            return None
+        indexed = {d.document: d.language for d in self.documents()}
+        unknown = [d for d in documents if d not in indexed]
+        if unknown:
+            raise InvalidInput(f"no document named {', '.join(map(repr, unknown))} in the collection "
+                               f"{self.collection!r} (`rag documents` lists them)")
+        chosen = [d for d in (documents or indexed) if not languages or any(
+            indexed[d] == lang or indexed[d].startswith(f"{lang}-") for lang in languages)]
+        if not chosen:
+            among = f" among {', '.join(map(repr, documents))}" if documents else ""
+            raise InvalidInput(f"no document in {', '.join(map(repr, languages))}{among} in the collection "
+                               f"{self.collection!r}; its documents are in "
+                               f"{', '.join(sorted(set(indexed.values()))) or 'no language (it is empty)'}")
+        return sorted(set(chosen))
+
+    def search(self, query: str, k: int | None = None, *, documents: Iterable[str] | None = None,
+               languages: Iterable[str] | None = None) -> list[Passage]:
+        """The k passages closest to `query`, best first; with `documents` and/or `languages`, all k
+        come from that scope (see `scope`)."""
         query = _clean_question(query)
         k = self.settings.top_k if k is None else k
         if k < 1:
             raise InvalidInput(f"k must be at least 1, got {k}")
         query = query[: self.settings.max_question_chars]
+        scope = self.scope(documents, languages)
         self.keyword_sync.check()
-        return self.retriever.search(query, k, language=detect(query))
+        return self.retriever.search(query, k, language=detect(query), documents=scope)
 
     def language_of(self, question: str) -> str:
         if self.settings.language:
@@ -170,15 +297,18 @@ class Assistant:
         return lang if lang in SUPPORTED else "en"
 
     def ask_stream(self, question: str, history: History | None = None, *, max_tokens: int | None = None,
-                   temperature: float | None = None) -> Iterator[Event]:
+                   temperature: float | None = None, documents: Iterable[str] | None = None,
+                   languages: Iterable[str] | None = None) -> Iterator[Event]:
         """Yield `Sources`, then `Delta`s, then `Final(answer)`.
 
         With `history` ((question, answer) pairs, oldest first), the question is first rewritten
         into a standalone one (shown as `answer.standalone_question`) for retrieval and answering.
         `max_tokens` and `temperature` (a caller's own, e.g. the HTTP API's) apply to this answer
-        only; `max_tokens` never goes above `RAG_MAX_ANSWER_TOKENS`.
+        only; `max_tokens` never goes above `RAG_MAX_ANSWER_TOKENS`. `documents` and `languages`
+        limit the passages to that scope (see `scope`), inside retrieval.
         """
         question = _clean_question(question)
+        scope = self.scope(documents, languages)
         notices: list[str] = []
         language = self.language_of(question)
         detected = detect(question)
@@ -207,7 +337,7 @@ class Assistant:
             })
         self.keyword_sync.check()
         retriever = self.retriever
-        passages, qv = retriever.retrieve(query, s.top_k, language=detect(query))
+        passages, qv = retriever.retrieve(query, s.top_k, language=detect(query), documents=scope)
         if rewrite_failed is not None:
             yield Sources(tuple(passages))
             raise rewrite_failed
@@ -227,8 +357,10 @@ class Assistant:
             yield event
 
     def ask(self, question: str, history: History | None = None, *, max_tokens: int | None = None,
-            temperature: float | None = None) -> Answer:
-        for event in self.ask_stream(question, history, max_tokens=max_tokens, temperature=temperature):
+            temperature: float | None = None, documents: Iterable[str] | None = None,
+            languages: Iterable[str] | None = None) -> Answer:
+        for event in self.ask_stream(question, history, max_tokens=max_tokens, temperature=temperature,
+                                     documents=documents, languages=languages):
             if isinstance(event, Final):
                 return event.answer
         raise AssertionError("ask_stream ended without a final answer")  # pragma: no cover
@@ -276,7 +408,7 @@ class Assistant:
             raise DocumentNotFound(str(name))
         meta = hits[0].metadata
         sha, path = str(meta.get("sha256", "")), str(meta.get("path", ""))
-        texts = text_store(self.settings)
+        texts = text_store(self._own_settings)  # this collection's, where its ingestion put them
         text = texts.get(sha)
         if text is None and path:
             # Indexed before texts were kept: the file itself serves while it holds the same bytes.
@@ -296,10 +428,10 @@ class Assistant:
         """Remove a document from the index (and its uploaded copy); False when it was not there."""
         with self.keyword_sync.writing():
             removed = ingestion.delete_document(
-                name, store=self.store, settings=self.settings, keywords=self.keywords, sentences=self.sentences
+                name, store=self.store, settings=self._own_settings, keywords=self.keywords, sentences=self.sentences
             )
-        upload = self.settings.home / "uploads" / name
-        if removed and upload.parent.resolve() == (self.settings.home / "uploads").resolve() and upload.is_file():
+        upload = self.place.uploads / name
+        if removed and upload.parent.resolve() == self.place.uploads.resolve() and upload.is_file():
             upload.unlink()
         return removed
 
@@ -313,7 +445,7 @@ class Assistant:
         src = Path(path)
         name = name or src.name
         uploads.check_upload(src, name, self.settings, {d.document: d.sha256 for d in self.documents()})
-        dest, fresh = uploads.keep_copy(src, self.settings.home / "uploads", name)
+        dest, fresh = uploads.keep_copy(src, self.place.uploads, name)
         report = self.ingest([dest])
         if report.skipped:
             if fresh:
@@ -345,32 +477,56 @@ _default: Assistant | None = None
 _default_lock = threading.Lock()
 
 
-def get_assistant() -> Assistant:
+def get_assistant(collection: str | None = None) -> Assistant:
+    """The process's assistant for `collection` (None: RAG_COLLECTION), built on first call."""
     global _default
     with _default_lock:
         if _default is None:
             _default = Assistant()
-        return _default
+    return _default.in_collection(collection)
 
 
-def ask(question: str, history: History | None = None) -> Answer:
-    return get_assistant().ask(question, history)
+Names = Iterable[str] | None
 
 
-def ask_stream(question: str, history: History | None = None) -> Iterator[Event]:
-    return get_assistant().ask_stream(question, history)
+def ask(question: str, history: History | None = None, *, collection: str | None = None,
+        documents: Names = None, languages: Names = None) -> Answer:
+    """Answer `question` from `collection`; `documents` / `languages` limit the passages to them."""
+    return get_assistant(collection).ask(question, history, documents=documents, languages=languages)
 
 
-def search(query: str, k: int | None = None) -> list[Passage]:
-    return get_assistant().search(query, k)
+def ask_stream(question: str, history: History | None = None, *, collection: str | None = None,
+               documents: Names = None, languages: Names = None) -> Iterator[Event]:
+    return get_assistant(collection).ask_stream(question, history, documents=documents, languages=languages)
 
 
-def ingest(paths: Iterable[str | Path], prune: bool = False) -> IngestReport:
-    return get_assistant().ingest(paths, prune=prune)
+def search(query: str, k: int | None = None, *, collection: str | None = None, documents: Names = None,
+           languages: Names = None) -> list[Passage]:
+    return get_assistant(collection).search(query, k, documents=documents, languages=languages)
 
 
-def documents() -> list[DocumentInfo]:
-    return get_assistant().documents()
+def ingest(paths: Iterable[str | Path], prune: bool = False, *, collection: str | None = None) -> IngestReport:
+    return get_assistant(collection).ingest(paths, prune=prune)
+
+
+def documents(*, collection: str | None = None) -> list[DocumentInfo]:
+    return get_assistant(collection).documents()
+
+
+def delete(name: str, *, collection: str | None = None) -> bool:
+    return get_assistant(collection).delete(name)
+
+
+def collections() -> list[CollectionInfo]:
+    return get_assistant().collections()
+
+
+def create_collection(name: str) -> CollectionInfo:
+    return get_assistant().create_collection(name)
+
+
+def delete_collection(name: str) -> bool:
+    return get_assistant().delete_collection(name)
 
 
 def document_text(name: str) -> str:

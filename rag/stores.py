@@ -1,13 +1,17 @@
 """The assistant's vector stores, opened from the settings, with the store layer's errors turned into ours.
 
 Every collection of one index (the chunks, `<collection>_sentences`, `<collection>_state`) is opened
-here, so the choice of backend and the error translation are written once.
+here, so the choice of backend and the error translation are written once; so are the listing and
+dropping of whole collections (rag/collection.py says what a collection is).
 """
 from __future__ import annotations
 
+from contextlib import closing
+
 from store import StoreError, VectorStore, open_store
 
-from rag.errors import BackendUnavailable
+from rag.collection import SIDE_SUFFIXES, check_name
+from rag.errors import BackendUnavailable, InvalidInput
 from rag.settings import Settings
 
 
@@ -31,16 +35,43 @@ class GuardedStore:
         return call
 
 
-def open_collection(settings: Settings, suffix: str = "") -> GuardedStore:
-    """The store of collection `<settings.collection><suffix>` on the configured backend (nothing is
-    connected yet: a server that cannot be reached fails the first call, as BackendUnavailable)."""
+def open_collection(settings: Settings, name: str) -> GuardedStore:
+    """The store of collection `name` on the configured backend (nothing is connected yet: a server
+    that cannot be reached fails the first call, as BackendUnavailable)."""
     s = settings
     try:
-        inner = open_store(path=s.chroma_path, url=s.chroma_url, collection=f"{s.collection}{suffix}",
-                           backend=s.store_backend)
+        inner = open_store(path=s.chroma_path, url=s.chroma_url, collection=name, backend=s.store_backend)
     except StoreError as e:
         raise BackendUnavailable(str(e)) from None
     return GuardedStore(inner)
+
+
+def store_kind(settings: Settings) -> str:
+    """Where the vectors live, in one word: `server`, `local` (embedded Chroma) or `memory`."""
+    return "server" if settings.chroma_url else "local" if settings.store_backend == "chroma" else "memory"
+
+
+def collection_names(settings: Settings) -> list[str]:
+    """The collections of chunks at the configured place (the default one always), sorted; side
+    collections (`_sentences`, `_state`) and names no collection of ours could have are left out."""
+    with closing(open_collection(settings, settings.collection)) as store:
+        found = store.collections()
+    ours = set()
+    for name in found:
+        try:
+            ours.add(check_name(name))
+        except InvalidInput:
+            continue
+    return sorted(ours | {settings.collection})
+
+
+def drop_collection(settings: Settings, name: str) -> bool:
+    """Delete collection `name` and its side collections from the store; False when it was not there."""
+    existed = []
+    for suffix in ("", *SIDE_SUFFIXES):
+        with closing(open_collection(settings, f"{name}{suffix}")) as store:
+            existed.append(store.drop())
+    return existed[0]
 
 
 def describe(settings: Settings) -> str:

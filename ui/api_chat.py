@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rag import Answer, Assistant, Delta, Final, InvalidInput, Passage, RagError, Sources
+from rag import Answer, Assistant, CollectionNotFound, Delta, Final, InvalidInput, Passage, RagError, Sources
 
 from .api_errors import ApiError, error_body, from_rag_error
 from .gate import Gate
@@ -57,6 +57,30 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(None, ge=1, description="Capped at RAG_MAX_ANSWER_TOKENS.")
     max_completion_tokens: int | None = Field(None, ge=1, description="Same as `max_tokens` (OpenAI's newer name).")
     n: int = Field(1, ge=1, le=1, description="One answer per request.")
+    collection: str | None = Field(None, description="The collection to answer from (default: RAG_COLLECTION; "
+                                                     "GET /v1/collections lists them).")
+    documents: list[str] | None = Field(None, description="Only passages of these documents (names as "
+                                                          "GET /v1/documents lists them).")
+    languages: list[str] | None = Field(None, description="Only passages of documents in these languages "
+                                                          "(`fr`, `en`, `vi`, `zh`, `zh-Hans`, `zh-Hant`).")
+
+
+def in_collection(assistant: Assistant, name: str | None, param: str = "collection") -> Assistant:
+    """The assistant of collection `name` (None: the server's own); a 404 naming it when it does not exist."""
+    try:
+        return assistant.in_collection(name)
+    except CollectionNotFound as e:
+        raise ApiError(404, str(e), param=param, code="collection_not_found") from None
+    except RagError as e:
+        raise from_rag_error(e, param=param) from None
+
+
+async def checked_scope(assistant: Assistant, documents: list[str] | None, languages: list[str] | None) -> None:
+    """A 400 naming the document or language when the scope matches nothing (before any answering)."""
+    try:
+        await anyio.to_thread.run_sync(assistant.scope, documents, languages)
+    except RagError as e:
+        raise from_rag_error(e, param="documents" if documents else "languages") from None
 
 
 def model_id(assistant: Assistant) -> str:
@@ -216,8 +240,11 @@ def router(assistant: Assistant, gate: Gate) -> APIRouter:
             raise ApiError(404, f"the model {body.model!r} does not exist; this server answers with "
                                 f"{model_id(assistant)!r} (GET /v1/models)", param="model", code="model_not_found")
         question, history = conversation(body, assistant.settings.max_question_chars)
-        options = {"max_tokens": body.max_completion_tokens or body.max_tokens, "temperature": body.temperature}
-        answer = AnswerStream(assistant, gate, question, history, **options)
+        target = in_collection(assistant, body.collection)
+        await checked_scope(target, body.documents, body.languages)
+        options = {"max_tokens": body.max_completion_tokens or body.max_tokens, "temperature": body.temperature,
+                   "documents": body.documents, "languages": body.languages}
+        answer = AnswerStream(target, gate, question, history, **options)
         ident, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model_id(assistant)
         try:
             first = await _first_event(answer, request)

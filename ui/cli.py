@@ -52,11 +52,16 @@ class _ProgressBar:
             self.bar.close()
 
 
+def _assistant(args: argparse.Namespace):
+    """The assistant of the collection `--collection` names (the default one without it)."""
+    return rag.get_assistant(getattr(args, "collection", None))
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.paths:
         # No default folder: what to index is the user's to say, never a corpus of ours.
         raise rag.InvalidInput("rag ingest: give the files or folders to index, e.g. `rag ingest seeds/`")
-    assistant = rag.get_assistant()
+    assistant = _assistant(args)
     paths = args.paths
     # Counts every embedded text: the chunks and, for the sentence index, their sentences.
     bar = None if args.json else _ProgressBar("embedding chunks+sentences", "text")
@@ -87,7 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    passages = rag.get_assistant().search(args.query, args.k)
+    passages = _assistant(args).search(args.query, args.k, documents=args.documents, languages=args.languages)
     if args.json:
         _print_json([p.to_dict() for p in passages])
     elif not passages:
@@ -99,9 +104,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    assistant = rag.get_assistant()
+    assistant = _assistant(args)
     try:
-        answer = assistant.ask(args.question)
+        answer = assistant.ask(args.question, documents=args.documents, languages=args.languages)
     except rag.RagError as e:
         # Said in the asker's language (the detail, naming a URL or a setting, stays as raised).
         language = assistant.language_of(args.question) if args.question.strip() else "en"
@@ -117,7 +122,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_documents(args: argparse.Namespace) -> int:
-    docs = rag.get_assistant().documents()
+    docs = _assistant(args).documents()
     if args.json:
         _print_json([d.to_dict() for d in docs])
     elif not docs:
@@ -139,7 +144,7 @@ def cmd_document(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    assistant = rag.get_assistant()
+    assistant = _assistant(args)
     results = {name: assistant.delete(name) for name in args.names}
     if args.json:
         _print_json({"deleted": [n for n, ok in results.items() if ok],
@@ -151,7 +156,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_model(args: argparse.Namespace) -> int:
-    path = rag.ensure_model(rag.get_assistant().settings.model_dir, progress=not args.json, verify=args.verify)
+    path = rag.ensure_model(_assistant(args).settings.model_dir, progress=not args.json, verify=args.verify)
     if args.json:
         _print_json({"path": str(path), "verified": True})
     else:
@@ -165,7 +170,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.answers and (args.stages or args.compare):
         raise rag.InvalidInput("--stages and --compare apply to retrieval recall; --answers measures the "
                                "configured pipeline (set RAG_RETRIEVAL to try other stages)")
-    assistant = rag.get_assistant()
+    assistant = _assistant(args)
     bars: dict = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -221,11 +226,48 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_collections(args: argparse.Namespace) -> int:
+    if args.action == "create":
+        info = rag.create_collection(args.name)
+        if args.json:
+            _print_json(info.to_dict())
+        else:
+            print(f"created collection {info.name}")
+        return 0
+    if args.action == "delete":
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise rag.InvalidInput(f"rag collections delete: confirm with --yes to delete {args.name!r} "
+                                       "(standard input is not a terminal to ask on)")
+            found = {c.name: c for c in rag.collections()}.get(args.name)
+            if found is not None:
+                answer = input(f"delete collection {found.name} ({found.documents} documents, {found.chunks} "
+                               "chunks, its keyword index and uploads)? [y/N] ")
+                if answer.strip().lower() not in ("y", "yes"):
+                    print("nothing deleted")
+                    return 1
+        deleted = rag.delete_collection(args.name)
+        if args.json:
+            _print_json({"collection": args.name, "deleted": deleted})
+        elif deleted:
+            print(f"deleted collection {args.name}")
+        else:
+            print(f"no collection named {args.name}", file=sys.stderr)
+        return 0 if deleted else 1
+    found = rag.collections()
+    if args.json:
+        _print_json([c.to_dict() for c in found])
+    else:
+        for c in found:
+            print(f"{c.name}\t{c.documents} documents\t{c.chunks} chunks" + ("\t(default)" if c.default else ""))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     # The one upward edge: the CLI is the program's top, and `serve` starts the page and the API.
     from ui.server import api_keys, check_exposure, page_login, serve
 
-    assistant = rag.get_assistant()
+    assistant = _assistant(args)
     login = page_login(assistant.settings, args.auth)
     keys = api_keys(assistant.settings)
     check_exposure(args.host, login, keys, args.no_auth)
@@ -246,11 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("search", help="show the passages retrieved for a query")
     s.add_argument("query")
     s.add_argument("-k", type=int, default=None, help="number of passages (default: RAG_TOP_K)")
+    _scope_options(s)
     s.add_argument("--json", action="store_true", help="print passages as JSON")
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("ask", help="answer a question from the indexed documents, with citations")
     s.add_argument("question")
+    _scope_options(s)
     s.add_argument("--json", action="store_true", help="print the answer as JSON")
     s.set_defaults(func=cmd_ask)
 
@@ -294,7 +338,33 @@ def build_parser() -> argparse.ArgumentParser:
                         "off 127.0.0.1 a login and API keys (RAG_API_KEYS, RAG_API_KEYS_FILE) are needed")
     s.add_argument("--no-auth", action="store_true", help="serve off 127.0.0.1 without a login or API keys")
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("collections", help="list the collections (separate libraries), or create or delete one")
+    s.add_argument("--json", action="store_true", help="print the list as JSON")
+    s.set_defaults(func=cmd_collections, action=None)
+    actions = s.add_subparsers(dest="action", metavar="ACTION")
+    a = actions.add_parser("create", help="create an empty collection")
+    a.add_argument("name", metavar="NAME", help=f"its name: {rag.COLLECTION_NAME_RULE}")
+    a.add_argument("--json", action="store_true", help="print the new collection as JSON")
+    a = actions.add_parser("delete", help="delete a collection: its index, keyword index and uploads, nothing else")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed off a terminal)")
+    a.add_argument("--json", action="store_true", help="print what was deleted as JSON")
+
+    # Every command that reads or writes a library works on one collection (`rag collections`).
+    for name, command in sub.choices.items():
+        if name not in ("collections", "model", "eval"):
+            command.add_argument("--collection", metavar="NAME", default=None,
+                                 help="the collection to use (default: RAG_COLLECTION)"
+                                 + ("; the page's first choice" if name == "serve" else ""))
     return p
+
+
+def _scope_options(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--document", dest="documents", action="append", metavar="NAME",
+                   help="only passages of this document, as `rag documents` lists it (repeatable)")
+    s.add_argument("--language", dest="languages", action="append", metavar="CODE",
+                   help="only passages of documents in this language, e.g. fr, vi, zh (repeatable)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
