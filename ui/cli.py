@@ -1,4 +1,5 @@
-"""The `rag` command: ingest, search, ask, documents, serve. Every command has `--json`.
+"""The `rag` command: ingest, search, ask, chat, documents, collections, conversations, settings,
+serve. Every command has `--json`.
 
 Errors from the library (`RagError`) become one line on stderr and an exit code; nothing else here
 knows about Chroma or models.
@@ -15,7 +16,7 @@ from typing import Sequence
 # `rag --help` stays fast.
 import rag
 from rag.present.messages import error_message
-from rag.present.render import answer_text, passage_line
+from rag.present.render import answer_text, conversation_markdown, passage_line
 
 # `rag eval --compare`: every retrieval stage combination worth a row.
 STAGE_COMBINATIONS = [
@@ -263,6 +264,89 @@ def cmd_collections(args: argparse.Namespace) -> int:
     return 0
 
 
+# The terminal's user. The page's conversations belong to its signed-in users or browsers
+# (ui/conversations.py), so `rag conversations` lists what was said here, in the terminal.
+OWNER = "local"
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from ui.terminal import TerminalChat, prompt_lines
+
+    store = rag.open_conversations()
+    resumed = store.get(store.resolve(args.resume, OWNER), OWNER) if args.resume else None
+    # A reopened conversation goes on in the collection it was asked in.
+    assistant = rag.get_assistant(resumed.collection) if resumed else _assistant(args)
+    interactive = sys.stdin.isatty()
+    chat = TerminalChat(assistant, store, OWNER, assistant.collection, sys.stdout, as_json=args.json,
+                        interactive=interactive and not args.json)
+    if resumed is not None:
+        chat.resume(resumed)
+    code = chat.run(prompt_lines() if interactive else sys.stdin)
+    if chat.conversation_id and not args.json:
+        print(f"saved as conversation {chat.conversation_id[:8]}: `rag chat --continue "
+              f"{chat.conversation_id[:8]}` goes on with it", file=sys.stderr)
+    return code
+
+
+def _local_time(stamp: str) -> str:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_conversations(args: argparse.Namespace) -> int:
+    store = rag.open_conversations()
+    if args.action == "show":
+        conversation = store.get(store.resolve(args.id, OWNER), OWNER)
+        if args.json:
+            _print_json(conversation.to_dict())
+        else:
+            sys.stdout.write(conversation_markdown(conversation.answers, when=_local_time(conversation.created_at)))
+        return 0
+    if args.action == "delete":
+        cid = store.resolve(args.id, OWNER)
+        title = store.get(cid, OWNER).title
+        store.delete(cid, OWNER)
+        if args.json:
+            _print_json({"deleted": cid})
+        else:
+            print(f"deleted conversation {cid[:8]}: {title}")
+        return 0
+    if args.action == "rename":
+        cid = store.resolve(args.id, OWNER)
+        store.rename(cid, OWNER, args.title)
+        title = store.get(cid, OWNER).title
+        if args.json:
+            _print_json({"id": cid, "title": title})
+        else:
+            print(f"renamed conversation {cid[:8]}: {title}")
+        return 0
+    found = store.list(OWNER, collection=getattr(args, "collection", None))
+    if args.json:
+        _print_json([c.to_dict() for c in found])
+    elif not found:
+        print("no conversations yet: start one with `rag chat`")
+    else:
+        for c in found:
+            turns = f"{c.turns} turn" + ("" if c.turns == 1 else "s")
+            print(f"{c.id[:8]}\t{_local_time(c.updated_at)}\t{turns}\t{c.collection}\t{c.title}")
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    values = rag.explain_settings()
+    if args.json:
+        _print_json([v.to_dict() for v in values])
+        return 0
+    # As rag.toml lines (unset ones as ""), so that any of them can be copied into the file.
+    lines = [(f"{v.name} = {json.dumps('' if v.value is None else v.value, ensure_ascii=False)}",
+              v.source + (" (unset)" if v.value is None else "")) for v in values]
+    width = max(len(line) for line, _ in lines)
+    for line, source in lines:
+        print(f"{line:<{width}}  # {source}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     # The one upward edge: the CLI is the program's top, and `serve` starts the page and the API.
     from ui.server import api_keys, check_exposure, page_login, serve
@@ -351,12 +435,41 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed off a terminal)")
     a.add_argument("--json", action="store_true", help="print what was deleted as JSON")
 
+    s = sub.add_parser("chat", help="a conversation in the terminal, or one answer per line of standard input")
+    s.add_argument("--continue", dest="resume", metavar="ID",
+                   help="go on with a saved conversation (its id, or the start of it, as `rag conversations` "
+                        "lists it), in its collection")
+    s.add_argument("--json", action="store_true", help="one JSON object per answer (one line each)")
+    s.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("conversations", help="list the conversations of `rag chat`, or show, rename or delete one")
+    s.add_argument("--json", action="store_true", help="print the list as JSON")
+    s.set_defaults(func=cmd_conversations, action=None)
+    actions = s.add_subparsers(dest="action", metavar="ACTION")
+    a = actions.add_parser("show", help="print a conversation as Markdown (footnotes for citations)")
+    a.add_argument("id", metavar="ID", help="its id, or the start of it (6 characters at least)")
+    a.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                   help="every turn with its answer, citations and flags, as JSON")
+    a = actions.add_parser("rename", help="give a conversation a title")
+    a.add_argument("id", metavar="ID")
+    a.add_argument("title", metavar="TITLE")
+    a.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
+    a = actions.add_parser("delete", help="delete a conversation")
+    a.add_argument("id", metavar="ID")
+    a.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print the result as JSON")
+
     # Every command that reads or writes a library works on one collection (`rag collections`).
     for name, command in sub.choices.items():
         if name not in ("collections", "model", "eval"):
             command.add_argument("--collection", metavar="NAME", default=None,
                                  help="the collection to use (default: RAG_COLLECTION)"
                                  + ("; the page's first choice" if name == "serve" else ""))
+
+    # After the loop above: settings are not a collection's.
+    s = sub.add_parser("settings", help="print the settings in force and where each comes from (default, "
+                                        "rag.toml, .env, environment)")
+    s.add_argument("--json", action="store_true", help="print them as JSON: name, value and source of each")
+    s.set_defaults(func=cmd_settings)
     return p
 
 

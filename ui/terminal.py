@@ -45,6 +45,22 @@ class TerminalChat:
         self.out.write(text + end)
         self.out.flush()
 
+    def resume(self, conversation) -> None:
+        """Go on with a saved conversation (`rag chat --continue`): its history feeds the follow-ups,
+        and /sources and /open act on its last answer."""
+        self.conversation_id = conversation.id
+        self.history = conversation.history
+        self.last = conversation.answers[-1] if conversation.turns else None
+        if self.interactive:
+            turns = len(conversation.turns)
+            self.say(f"continuing “{conversation.title or conversation.id[:8]}” ({turns} turn"
+                     f"{'' if turns == 1 else 's'}, in {conversation.collection})")
+            if conversation.turns:
+                last = conversation.turns[-1]
+                self.say(f"› {last.question}")
+                self.say(answer_text(last.answer))
+                self.say()
+
     # -- commands ----------------------------------------------------------------------------
     def command(self, line: str) -> bool:
         """Run a /command; False to stop."""
