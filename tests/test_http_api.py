@@ -203,7 +203,7 @@ BAD = [
     ("n-two", "POST", "/v1/chat/completions", {"json": _chat(n=2)}, 400, "n", "1"),
     ("huge-body", "POST", "/v1/chat/completions",
      {"content": b'{"model": "fake", "messages": [], "x": "' + b"a" * (2 << 20) + b'"}',
-      "headers": {"Content-Type": "application/json"}}, 413, None, "larger than"),
+      "headers": {"Content-Type": "application/json"}}, 413, None, "over the limit"),
     ("search-no-query", "POST", "/v1/search", {"json": {"k": 3}}, 400, "query", "missing"),
     ("search-k-zero", "POST", "/v1/search", {"json": {"query": "Myanmar", "k": 0}}, 400, "k", "greater"),
     ("search-k-text", "POST", "/v1/search", {"json": {"query": "Myanmar", "k": "many"}}, 400, "k", "integer"),
@@ -398,13 +398,28 @@ def test_a_client_that_leaves_the_queue_frees_its_place(make):
         assert waited < 3
 
 
+def _page_arguments(page, question: str) -> dict:
+    """The page's /ask arguments: the question, and an empty or neutral value for whatever else it takes
+    (the chat so far, a conversation id...), so the test follows the page's own signature."""
+    params = page.view_api(print_info=False, return_format="dict")["named_endpoints"]["/ask"]["parameters"]
+    args = {}
+    for i, p in enumerate(params):
+        kind = (p.get("python_type") or {}).get("type", "")
+        if i == 0:
+            args[p["parameter_name"]] = question
+        elif not p.get("parameter_has_default"):
+            args[p["parameter_name"]] = [] if kind.startswith("list") else "api-test" if "str" in kind else None
+    return args
+
+
 def test_the_api_and_the_page_share_one_queue(make):
     from gradio_client import Client
 
     assistant, llm = _slow_assistant(make, delay=0.05, words=400)
     with served(assistant) as (url, app):
         holder, _ = _first_text(url)  # the API holds the model
-        job = Client(url, verbose=False).submit(QUESTION, [], api_name="/ask")
+        page = Client(url, verbose=False)
+        job = page.submit(**_page_arguments(page, QUESTION), api_name="/ask")
         seen = []
         for output in job:
             seen.append(str(output[0]))
