@@ -10,16 +10,15 @@ from __future__ import annotations
 import hashlib
 import threading
 import unicodedata
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 from pydantic import PrivateAttr
 
-from rag.errors import BackendUnavailable, UnknownBackend, server_errors
+from rag.errors import BackendUnavailable, ConfigError, UnknownBackend, server_errors
 
-if TYPE_CHECKING:
-    from rag.settings import Settings
+from rag.settings import Settings, get_settings
 
 DIM = 384
 
@@ -118,8 +117,6 @@ class OpenAIEmbedding(BaseEmbedding):
     @classmethod
     def from_settings(cls, settings: "Settings") -> "OpenAIEmbedding":
         if not settings.embed_base_url:
-            from rag.errors import ConfigError
-
             raise ConfigError("embed_backend 'openai' needs RAG_EMBED_BASE_URL")
         return cls(
             model_name=settings.embed_model,
@@ -190,8 +187,6 @@ def make_embedder(name: str, settings: "Settings | None" = None) -> BaseEmbeddin
         raise UnknownBackend("embedding", name, list(EMBEDDERS)) from None
     if getattr(factory, "takes_settings", False):
         if settings is None:
-            from rag.settings import get_settings
-
             settings = get_settings()
         return factory(settings)
     return factory()

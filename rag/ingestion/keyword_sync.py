@@ -24,6 +24,8 @@ from typing import Callable, Iterator
 
 from store import Record, VectorStore
 
+from rag.ingestion.repair import stored_chunk_ids, sync_keywords
+
 log = logging.getLogger(__name__)
 
 STATE_ID = "keyword-generation"
@@ -101,8 +103,6 @@ class KeywordSync:
 
     def _resync(self, token: str) -> None:
         """Bring the index in step with the store (the lock is held, and released here)."""
-        from rag.ingestion.pipeline import stored_chunk_ids, sync_keywords
-
         try:
             if self.keywords.needs_rebuild():
                 self.keywords.reset()  # an older format: every document is then out of step

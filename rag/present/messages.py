@@ -1,7 +1,9 @@
 """Words shown to users, in the question's language (refusals, notices)."""
 from __future__ import annotations
 
+from rag.errors import BackendUnavailable, IndexBusy, InvalidInput
 from rag.present.catalog import reader_language, text
+from rag.text.language import name
 
 _TEXTS: dict[str, dict[str, str]] = {
     "refusal": {
@@ -204,15 +206,11 @@ _LANGUAGE_NAMES: dict[str, dict[str, str]] = {
 
 def language_label(code: str, language: str) -> str:
     """The name of language `code` for a reader of `language` ("vi" for a French reader: "vietnamien")."""
-    from rag.text.language import name
-
     return _LANGUAGE_NAMES.get(reader_language(language), {}).get(code) or name(code)
 
 
 def error_message(error: Exception, language: str) -> str:
     """A RagError as the user reads it: what happened in their language, the detail as raised."""
-    from rag.errors import BackendUnavailable, IndexBusy, InvalidInput
-
     key = (
         "error_backend" if isinstance(error, BackendUnavailable)
         else "error_busy" if isinstance(error, IndexBusy)

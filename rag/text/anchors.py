@@ -17,6 +17,9 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
+from rag.text.numbers import zh_numeral
+from rag.text.places import mentioned, named
+
 _MONTHS = {
     # en (full and usual abbreviations), fr, in month order
     m: i
@@ -65,8 +68,6 @@ _AMBIGUOUS_ALONE = {"may", "mai", "mar", "jan", "sep", "dec", "oct", "nov", "aug
 
 def _number(text: str) -> int:
     """Digits, or a Chinese numeral ("六" 6, "十二" 12, "三十一" 31); 0 for neither."""
-    from rag.text.numbers import zh_numeral
-
     if text.isdigit():
         return int(text)
     return zh_numeral(text) or 0
@@ -107,8 +108,6 @@ def dates(text: str) -> set[str]:
 
 def of_question(text: str) -> frozenset[str]:
     """What the question names: countries written out (strict) and dates."""
-    from rag.text.places import named
-
     return frozenset({*named(text), *dates(text)})
 
 
@@ -116,8 +115,6 @@ def of_question(text: str) -> frozenset[str]:
 def of_passage(text: str) -> frozenset[str]:
     """What a passage speaks of: countries, leniently (demonyms, short forms), and dates; a day also
     gives its month, so "en novembre" in a question finds "le 14 novembre"."""
-    from rag.text.places import mentioned
-
     days = dates(text)
     return frozenset({*mentioned([text]), *days, *(d[:2] for d in days)})
 

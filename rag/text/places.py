@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterable
 
+from rag.text.language import to_script
 from rag.text.tokenize import fold as unaccent
 
 _LOCALES = ("en", "fr", "vi", "zh_Hans", "zh_Hant")
@@ -26,8 +27,6 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 def _names() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
     """(word sequence -> country code, CJK name in Simplified script -> country code, longest first)."""
     from babel import Locale
-
-    from rag.text.language import to_script
 
     words: dict[tuple[str, ...], str] = {}
     cjk: dict[str, str] = {}
@@ -53,8 +52,6 @@ def named(text: str) -> set[str]:
     toks = _WORD.findall(text)
     found = set()
     if _CJK.search(text):
-        from rag.text.language import to_script
-
         han = to_script(text, "zh-Hans")  # 印度尼西亞 is 印度尼西亚
         for name, code in cjk.items():  # longest first, each match blanked: 印度尼西亚 holds no 印度
             if name in han:
