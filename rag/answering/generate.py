@@ -12,6 +12,8 @@ from typing import Iterator, Sequence
 from rag.answering.checks import Similarity, finish, refusal
 from rag.answering.evidence import with_evidence
 from rag.answering.excerpts import Excerpt
+from rag.answering.source_language import back_to_asker, source_language as shared_language
+from rag.answering.translate import translate
 from rag.answering.prompts import DEFAULT, NO_ANSWER, Prompts
 from rag.backends.llm import LLM, Message
 from rag.present.messages import message
@@ -76,10 +78,13 @@ def stream_answer(
     similarity: Similarity | None = None,
     prompts: Prompts = DEFAULT,
     evidence: bool = False,
+    source_language: bool = False,
 ) -> Iterator[Event]:
     """`question` is what the model is asked (the standalone form of a follow-up, if any).
     `evidence`: a refusal after the model was asked quotes the shown sentence closest to the
-    question, cited (evidence.py); refusals under the floor never do."""
+    question, cited (evidence.py); refusals under the floor never do. `source_language`: when every
+    passage shown is in one language other than the asker's, the model reads and answers in that
+    language and the answer is translated back (source_language.py)."""
     passages = tuple(passages)
     yield Sources(passages)
     if not passages:
@@ -91,6 +96,16 @@ def stream_answer(
         yield Final(refusal(question, language, passages, notices, standalone))
         return
     context = list(excerpts) if excerpts else [Excerpt(p) for p in passages[: settings.context_k]]
+    src = shared_language(language, context) if source_language else None
+    if src is not None:
+        answer = _answer_in(src, question, language, context, passages, llm=llm, settings=settings,
+                            notices=notices, standalone=standalone, similarity=similarity, prompts=prompts)
+        if evidence and answer.refused:
+            answer = with_evidence(answer, context, similarity)
+        if not answer.refused:
+            yield Delta(answer.text)  # whole: it could be shown only once translated back
+        yield Final(answer)
+        return
     raw = ""
     shown = 0  # how much of `raw` has been yielded
     for piece in llm.stream(
@@ -111,3 +126,19 @@ def stream_answer(
     if evidence and answer.refused:
         answer = with_evidence(answer, context, similarity)
     yield Final(answer)
+
+
+def _answer_in(src: str, question: str, language: str, context: Sequence[Excerpt], passages: Sequence[Passage], *,
+               llm: LLM, settings: Settings, notices: Sequence[str], standalone: str | None,
+               similarity: Similarity | None, prompts: Prompts):
+    """Ask in the passages' language `src`, check the reply there, translate the answer back."""
+    def to(text: str, lang: str) -> str:
+        return translate(text, lang, llm, settings.max_answer_tokens, prompts)
+
+    asked = to(question, src)
+    raw = "".join(llm.stream(build_messages(asked, src, context, prompts), max_tokens=settings.max_answer_tokens,
+                             temperature=settings.temperature))
+    found = finish(asked, src, prompts.read_reply(raw), context, passages, (), standalone,
+                   refuse_ungrounded=settings.refuse_ungrounded, similarity=similarity,
+                   min_similarity=settings.attribution_min_score)
+    return back_to_asker(found, language, question, to, notices)
