@@ -344,7 +344,7 @@ def _record(case, answer, passages, context_k: int, first: float = 0.0, total: f
 
 def _print_summary(records) -> None:
     s = summarize(records)
-    keys = ("answer_accuracy", "answer_accuracy_any_language", "citation_precision_answer",
+    keys = ("answer_accuracy", "wrong_answers_shown", "answer_accuracy_any_language", "citation_precision_answer",
             "citation_precision_gold", "language_match", "false_refusal_rate", "unanswerable_refusal_rate")
     print(json.dumps({k: (round(s[k], 3) if s[k] is not None else None) for k in keys}))
     print("first token p50", s["latency_ms"]["first_token"]["p50"], "total p50", s["latency_ms"]["total"]["p50"])
@@ -407,13 +407,16 @@ def replay(args) -> None:
         first = None
         answer = None
         for ev in stream_answer(question, language, passages, llm=recording, settings=settings,
-                                excerpts=excerpts or None, prompts=chosen.prompts):
+                                excerpts=excerpts or None, prompts=chosen.prompts,
+                                source_language=args.source_language, evidence=args.evidence):
             if isinstance(ev, Delta) and first is None:
                 first = time.perf_counter() - t0
             if isinstance(ev, Final):
                 answer = ev.answer
         total = time.perf_counter() - t0
         raw = recording.raws[-1] if recording.raws else None
+        if args.source_language and len(recording.raws) >= 3:
+            raw = recording.raws[-len(recording.raws) + 1]  # the answer: after the question's translation
         rec = _record(case, answer, passages, settings.context_k, first or total, total, raw)
         records.append(rec)
         if args.verbose:
@@ -444,6 +447,10 @@ def main() -> None:
     r.add_argument("--oracle", action="store_true",
                    help="diagnostic: show only the one sentence holding the answer (cases that have one)")
     r.add_argument("--ids", help="a file of case ids (whitespace-separated): replay only those")
+    r.add_argument("--source-language", action="store_true",
+                   help="read in the source's language: stream_answer(source_language=True)")
+    r.add_argument("--evidence", action="store_true",
+                   help="refusals quote the closest sentence: stream_answer(evidence=True)")
     o = sub.add_parser("post")
     o.add_argument("--dataset", required=True)
     o.add_argument("--limit", type=int, default=100)
