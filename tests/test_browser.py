@@ -296,3 +296,82 @@ def test_a_vietnamese_browser_gets_the_page_in_vietnamese(browser, server):
     assert pg.inner_text("#delete").strip() == "Xóa"
     shot(pg, "09-vi-documents")
     ctx.close()
+
+
+# -- conversations that last -------------------------------------------------------------------------
+
+def saved_titles(pg) -> list[str]:
+    return [t.split("\n")[0].strip() for t in pg.locator("#conversations label").all_inner_texts()]
+
+
+def wait_answered(pg, n: int) -> None:
+    """Until the chat holds n answers, the last one final (the sidebar lists it once it is saved)."""
+    pg.wait_for_function(
+        f"document.querySelectorAll('#chat .bot').length >= {n} && "
+        "!document.querySelectorAll('#chat .bot')[" + str(n - 1) + "].innerText.includes('…')", timeout=60000)
+    pg.wait_for_selector("#conversations label.selected", timeout=30000)
+
+
+def test_a_conversation_is_reopened_after_a_reload_and_goes_on(page):
+    page.wait_for_function("localStorage.getItem('rag-browser-id')")  # the browser's id, made on load
+    ask(page, VI_Q)
+    wait_answered(page, 1)
+    page.wait_for_selector("#sources mark")
+    answer = bot_text(page)
+    assert saved_titles(page) == [VI_Q]
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_selector("#conversations label", timeout=30000)  # the browser's own list, after a reload
+    assert page.locator("#chat .bot").count() == 0 and saved_titles(page) == [VI_Q]
+    page.locator("#conversations label").first.click()
+    page.wait_for_selector("#chat .bot")
+    page.wait_for_selector("#sources mark")  # its sources, the cited span marked, come back too
+    assert bot_text(page) == answer and VI_Q in page.inner_text("#chat .user")
+    # a follow-up goes on in the same conversation, with its history
+    ask(page, "Còn Lào thì sao?")
+    wait_answered(page, 2)
+    page.wait_for_timeout(500)
+    assert saved_titles(page) == [VI_Q] and page.locator("#chat .user").count() == 2
+    # rename it, then see the panel as a user does
+    page.fill("#conversation-title input", "Nghi phạm Myanmar")
+    page.click("#rename-conversation")
+    page.wait_for_function("document.querySelector('#conversations label').innerText.startsWith('Nghi phạm Myanmar')")
+    ask(page, "Campuchia đã bắt giữ bao nhiêu nghi phạm?")
+    wait_answered(page, 3)
+    page.click("#new-conversation")
+    page.wait_for_function("document.querySelectorAll('#chat .user').length === 0")
+    ask(page, "Combien de suspects le Cambodge a-t-il arrêtés ?")
+    wait_answered(page, 1)
+    page.wait_for_selector("#sources mark")
+    page.wait_for_timeout(500)
+    shot(page, "10-conversations")
+    assert saved_titles(page) == ["Combien de suspects le Cambodge a-t-il arrêtés ?", "Nghi phạm Myanmar"]
+    # delete the open one, after the browser's confirmation
+    page.click("#delete-conversation")
+    page.wait_for_function("document.querySelectorAll('#conversations label').length === 1")
+    assert page.dialogs == ["Delete the conversation “Combien de suspects le Cambodge a-t-il arrêtés ?”? "
+                            "This cannot be undone."]
+    assert page.locator("#chat .user").count() == 0
+
+
+def test_two_browsers_never_see_each_others_conversations(browser, server):
+    a, b = browser.new_context(locale="en-US"), browser.new_context(locale="en-US")
+    pa, pb = a.new_page(), b.new_page()
+    for pg in (pa, pb):
+        pg.goto(server)
+        pg.wait_for_selector("#question textarea")
+    ask(pa, VI_Q)
+    wait_answered(pa, 1)
+    pb.reload()
+    pb.wait_for_selector("#question textarea")
+    pb.wait_for_selector("#no-conversations", state="visible")
+    pb.wait_for_timeout(1000)
+    assert saved_titles(pa) == [VI_Q] and saved_titles(pb) == []
+    ask(pb, "Combien de suspects le Cambodge a-t-il arrêtés ?")
+    wait_answered(pb, 1)
+    pa.reload()
+    pa.wait_for_selector("#conversations label", timeout=30000)
+    assert saved_titles(pa) == [VI_Q]
+    assert saved_titles(pb) == ["Combien de suspects le Cambodge a-t-il arrêtés ?"]
+    a.close()
+    b.close()

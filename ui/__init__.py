@@ -1,5 +1,5 @@
 """The interfaces: the `rag` command (cli.py); the web page (app.py: its layout, with chat.py,
-viewer.py, library.py, export.py and the page's words in labels.py); the server that carries the
+conversations.py, viewer.py, library.py, export.py and the page's words in labels.py); the server that carries the
 page and the OpenAI-compatible API (server.py, http_api.py, api_*.py); the terminal chat
 (terminal.py); and the generation queue they share (gate.py).
 

@@ -1,7 +1,8 @@
 """The web chat's page (Gradio): its layout and the events that tie the parts together.
 
-The parts live beside it: the chat turn (chat.py), the source viewer (viewer.py), the Documents
-tab (library.py), the export (export.py), the page's words (labels.py). Every browser tab gets its
+The parts live beside it: the chat turn (chat.py), the saved conversations in the sidebar
+(conversations.py), the source viewer (viewer.py), the Documents tab (library.py), the export
+(export.py), the page's words (labels.py). Every browser tab gets its
 own chat history and answers (Gradio keeps component values and State per session); the Assistant
 it shares holds no per-user state. Retrieval runs concurrently, and generation passes through a
 `Gate`: a user whose question waits for the model sees its sources at once and their place in the
@@ -11,7 +12,13 @@ from __future__ import annotations
 
 import gradio as gr  # after `rag` (imported by the ui package): the offline switches are set
 
+import rag
+
 from .chat import SKIP, chat_turn
+from rag.present.messages import error_message
+
+from .conversations import CONFIRM_DELETE_JS as CONFIRM_DELETE_CONVERSATION_JS
+from .conversations import BROWSER_KEY, browser_secret, choices, listed, new_browser_id, owner_of, restore, save_turn
 from .export import export_conversation
 from .gate import Gate
 from .labels import request_language, say, translations
@@ -28,36 +35,76 @@ body, .gradio-container { font-family: "Noto Sans", "Noto Sans CJK TC", "Noto Sa
 #viewer .gap { color: #888; }
 #translation .machine { font-size: .85em; color: #8a5a00; }
 mark { background: #ffe58a; color: inherit; }
+/* The conversations sidebar: a plain list, one row per conversation (its title, then when it was last
+   used, quieter), the open one tinted. */
+#conversations-heading h3 { margin: 4px 0 0; font-size: .8em; letter-spacing: .06em; text-transform: uppercase;
+  color: var(--body-text-color-subdued); }
+#conversations .wrap { flex-direction: column; gap: 2px; }
+#conversations label { width: 100%; box-sizing: border-box; margin: 0; padding: 7px 10px; border: 1px solid transparent;
+  border-radius: 8px; background: transparent; box-shadow: none; white-space: pre-line; line-height: 1.4;
+  font-size: .8em; color: var(--body-text-color-subdued); cursor: pointer; }
+#conversations label span::first-line { color: var(--body-text-color); font-size: 1.12em; font-weight: 500; }
+#conversations label:hover { background: var(--background-fill-secondary); }
+#conversations label.selected { background: var(--color-accent-soft); border-color: var(--color-accent);
+  color: var(--body-text-color-subdued); }
+#conversations label.selected span { color: inherit; }
+#conversations input[type=radio] { display: none; }
+#no-conversations { color: var(--body-text-color-subdued); font-size: .9em; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 """
 
 
-def create_app(assistant, gate: Gate | None = None):
-    gate = gate or Gate(limit=max(1, assistant.settings.llm_concurrency))
+# The sidebar opens over the page on a phone: there it starts closed (its toggle opens it).
+CLOSE_SIDEBAR_ON_PHONE_JS = """() => { if (window.innerWidth < 768) {
+  const toggle = document.querySelector('#conversations-panel.open .toggle-button'); if (toggle) toggle.click(); } }"""
 
-    def respond(message: str, history: list[dict], answers: list):
+
+def create_app(assistant, gate: Gate | None = None, conversations=None):
+    gate = gate or Gate(limit=max(1, assistant.settings.llm_concurrency))
+    # Every answered turn is saved here, under its owner: the signed-in user, else the browser.
+    conversations = conversations or rag.open_conversations(assistant.settings)
+    KEEP = (gr.skip(),) * 6  # the sidebar's outputs and the browser's id, left as they are
+
+    def sidebar(owner: str | None, current: str | None, request, title: str | None = None):
+        """current, the list (the open one selected), its empty-state note, the manage group, the title box."""
+        infos = listed(conversations, owner)
+        if title is None:
+            title = next((c.title for c in infos if c.id == current), "")
+        return (current, gr.update(choices=choices(infos, request_language(request)), value=current),
+                gr.update(visible=not infos), gr.update(visible=current is not None), gr.update(value=title))
+
+    def respond(message: str, history: list[dict], answers: list, current: str | None, browser_id: str,
+                request: gr.Request, replaces_last: bool = False):
         answers = list(answers or [])
+        if not browser_id:  # asked before the page's load event gave this browser its id
+            browser_id = new_browser_id()
+        owner = owner_of(request, browser_id)
         for out in chat_turn(assistant, message, history, gate):
             chat_out, box_out, panel_out, answer = out
             if answer is not None:
                 answers = answers + [answer]
-                choices = source_choices(answer)
+                choices_ = source_choices(answer)
+                current = save_turn(conversations, owner, current, assistant.collection, message, answer,
+                                    replaces_last=replaces_last)
                 yield (chat_out, box_out, panel_out, answers,
-                       gr.update(choices=choices, value=None, visible=bool(choices)), "", "")
+                       gr.update(choices=choices_, value=None, visible=bool(choices_)), "", "",
+                       *sidebar(owner, current, request), browser_id)
             else:
                 yield (chat_out, box_out, gr.skip() if panel_out is SKIP else panel_out, gr.skip(),
-                       gr.skip(), gr.skip(), gr.skip())
+                       gr.skip(), gr.skip(), gr.skip(), *KEEP)
 
-    def retry(history: list[dict], answers: list):
+    def retry(history: list[dict], answers: list, current: str | None, browser_id: str, request: gr.Request):
         history = list(history or [])
         if len(history) < 2 or history[-2].get("role") != "user":
-            yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *KEEP
             return
         question = str(history[-2]["content"])
         kept = list(answers or [])
-        if kept and kept[-1].question == question:
+        asked_again = bool(kept) and kept[-1].question == question
+        if asked_again:
             kept = kept[:-1]
-        yield from respond(question, history[:-2], kept)
+        # The new answer takes the saved turn's place, as it takes its place in the chat.
+        yield from respond(question, history[:-2], kept, current, browser_id, request, replaces_last=asked_again)
 
     def last_answer(answers):
         return answers[-1] if answers else None
@@ -68,6 +115,22 @@ def create_app(assistant, gate: Gate | None = None):
     t = gr.I18n(**translations(types=accepted))
     with gr.Blocks(title="Ask the documents") as demo:
         answers = gr.State([])
+        current = gr.State(None)  # the id of the open conversation (None: not saved yet)
+        # A random id made on the browser's first visit, kept in its localStorage: whose conversations
+        # these are when the page has no password.
+        browser = gr.BrowserState("", storage_key=BROWSER_KEY, secret=browser_secret(assistant.settings.home))
+        with gr.Sidebar(label=t("conversations"), open=True, width=300, elem_id="conversations-panel"):
+            new = gr.Button(t("new_conversation"), variant="primary", size="sm", elem_id="new-conversation")
+            heading = gr.Markdown("### " + say("conversations"), elem_id="conversations-heading")
+            saved = gr.Radio(choices=[], value=None, show_label=False, container=False, elem_id="conversations")
+            none_yet = gr.Markdown(t("no_conversations"), elem_id="no-conversations")
+            with gr.Group(visible=False) as manage:  # acts on the open conversation
+                title = gr.Textbox(label=t("conversation_title"), max_lines=1, elem_id="conversation-title")
+                with gr.Row():
+                    rename = gr.Button(t("rename"), size="sm", min_width=60, elem_id="rename-conversation")
+                    export_saved = gr.Button(t("export"), size="sm", min_width=60, elem_id="export-conversation")
+                    drop = gr.Button(t("delete_conversation"), size="sm", variant="stop", min_width=60,
+                                     elem_id="delete-conversation")
         intro = gr.Markdown(t("intro"))
         with gr.Tabs():
             with gr.Tab(t("tab_chat"), id="chat") as chat_tab:
@@ -111,24 +174,79 @@ def create_app(assistant, gate: Gate | None = None):
                     remove = gr.Button(t("delete"), variant="stop", elem_id="delete")
                 removed = gr.Markdown("", elem_id="delete-result")
 
-        outs = [chat, box, sources, answers, pick, translation, viewer]
+        side = [current, saved, none_yet, manage, title]
+        outs = [chat, box, sources, answers, pick, translation, viewer, *side, browser]
+        asked = [box, chat, answers, current, browser]
         events = [
-            send.click(respond, [box, chat, answers], outs, api_name="ask"),
-            box.submit(respond, [box, chat, answers], outs, api_name=False),
-            again.click(retry, [chat, answers], outs, api_name=False),
+            send.click(respond, asked, outs, api_name="ask"),
+            box.submit(respond, asked, outs, api_name=False),
+            again.click(retry, [chat, answers, current, browser], outs, api_name=False),
         ]
         stop.click(None, None, None, cancels=events)
 
-        def clear_all(request: gr.Request):
+        def clear_all(browser_id: str, request: gr.Request):
+            """An empty chat: the next question starts a new conversation (the open one stays saved)."""
             empty = say("sources_empty", request_language(request))
-            return [], "", empty, [], gr.update(choices=[], visible=False), "", ""
+            return ([], "", empty, [], gr.update(choices=[], visible=False), "", "",
+                    *sidebar(owner_of(request, browser_id), None, request), gr.skip())
+
+        def reopen(cid: str | None, browser_id: str, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            if not cid or owner is None:
+                return clear_all(browser_id, request)
+            try:
+                messages, kept, panel, conversation = restore(conversations, owner, cid)
+            except rag.ConversationNotFound:  # deleted in another tab meanwhile
+                return clear_all(browser_id, request)
+            choices_ = source_choices(kept[-1]) if kept else []
+            return (messages, "", panel or say("sources_empty", request_language(request)), kept,
+                    gr.update(choices=choices_, value=None, visible=bool(choices_)), "", "",
+                    *sidebar(owner, cid, request, conversation.title), gr.skip())
+
+        def start(browser_id: str, request: gr.Request):
+            """On load: give a new browser its id, and list the owner's conversations."""
+            browser_id = browser_id or new_browser_id()
+            return (browser_id, *sidebar(owner_of(request, browser_id), None, request)[1:3])
+
+        def rename_open(cid: str | None, text: str, browser_id: str, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            if cid and owner:
+                try:
+                    conversations.rename(cid, owner, text)
+                except rag.InvalidInput as e:  # an empty title, or a conversation deleted meanwhile
+                    gr.Warning(error_message(e, request_language(request)))
+            return sidebar(owner, cid, request)
+
+        def delete_open(cid: str | None, browser_id: str, shown_title: str, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            if not cid or owner is None or not shown_title:  # nothing open, or the confirmation declined
+                return tuple(gr.skip() for _ in outs)
+            conversations.delete(cid, owner)
+            return clear_all(browser_id, request)
+
+        def export_open(cid: str | None, browser_id: str, request: gr.Request):
+            owner = owner_of(request, browser_id)
+            try:
+                kept = conversations.get(cid, owner).answers if cid and owner else []
+            except rag.ConversationNotFound:
+                kept = []
+            return gr.update(value=export_conversation(kept), visible=bool(kept),
+                             label=say("exported", request_language(request)))
 
         def export_file(a, request: gr.Request):
             return gr.update(value=export_conversation(a), visible=bool(a),
                              label=say("exported", request_language(request)))
 
-        clear.click(clear_all, None, outs, queue=False, api_name=False)
+        clear.click(clear_all, [browser], outs, queue=False, api_name=False)
+        new.click(clear_all, [browser], outs, queue=False, api_name=False)
         export.click(export_file, [answers], [exported], api_name=False)
+        saved.input(reopen, [saved, browser], outs, api_name=False)
+        rename.click(rename_open, [current, title, browser], side, api_name=False)
+        title.submit(rename_open, [current, title, browser], side, api_name=False)
+        export_saved.click(export_open, [current, browser], [exported], api_name=False)
+        drop.click(delete_open, [current, browser, title], outs, js=CONFIRM_DELETE_CONVERSATION_JS, api_name=False)
+        demo.load(start, [browser], [browser, saved, none_yet], queue=False, api_name=False)
+        demo.load(None, None, None, js=CLOSE_SIDEBAR_ON_PHONE_JS, api_name=False)
         pick.change(lambda a, v: open_source(assistant, last_answer(a), v), [answers, pick], [viewer],
                     api_name=False).then(None, None, None, js=SCROLL_JS)
         translate.click(lambda a, v: translate_source(assistant, last_answer(a), v) if a else "",
@@ -162,6 +280,10 @@ def create_app(assistant, gate: Gate | None = None):
             (export, "value", "export"), (exported, "label", "exported"),
             (sources, "value", "sources_empty"), (pick, "label", "pick"), (translate, "value", "translate"),
             (upload, "label", "upload"), (add, "value", "add"), (remove, "value", "delete"),
+            (new, "value", "new_conversation"), (none_yet, "value", "no_conversations"),
+            (heading, "value", "conversations_heading"),
+            (title, "label", "conversation_title"), (rename, "value", "rename"), (export_saved, "value", "export"),
+            (drop, "value", "delete_conversation"),
         ]
         targets = list(dict.fromkeys(c for c, _, _ in page))
 

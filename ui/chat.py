@@ -44,11 +44,7 @@ def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None =
             return _copy(history), "", SKIP, None
         answer = event.answer  # the Final event: the checked answer
         history[-1]["content"] = answer_markdown(answer)
-        if answer.refused:
-            panel = sources_markdown(answer.related, language=answer.language, related=True)
-        else:
-            panel = sources_markdown(passages, cited=_spans_by_passage(answer), language=answer.language)
-        return _copy(history), "", panel, answer
+        return _copy(history), "", answer_panel(answer, passages), answer
 
     try:
         if not prior:
@@ -67,6 +63,29 @@ def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None =
         events.close()
         if inside:
             gate.leave()
+
+
+def answer_panel(answer, passages) -> str:
+    """The sources panel for an answer: the retrieved passages with the cited spans marked, or a
+    refusal's possibly related ones."""
+    if answer.refused:
+        return sources_markdown(answer.related, language=answer.language, related=True)
+    return sources_markdown(passages, cited=_spans_by_passage(answer), language=answer.language)
+
+
+def retrieved_passages(answer) -> list:
+    """The passages retrieved for a saved answer, in their order: a citation's number is its
+    passage's place, and `related` holds the others in order (what a reopened conversation shows)."""
+    if answer.refused:
+        return list(answer.related)
+    by_number = {c.n: c.passage for c in answer.citations}
+    rest = iter(answer.related)
+    out = []
+    for n in range(1, len(by_number) + len(answer.related) + 1):
+        p = by_number.get(n) or next(rest, None)
+        if p is not None:
+            out.append(p)
+    return out
 
 
 def answer_markdown(answer) -> str:

@@ -272,6 +272,41 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "⚠️ 无法读取文档库：{detail}",
         "zh-Hant": "⚠️ 無法讀取文件庫：{detail}",
     },
+    # The conversations sidebar (ui/conversations.py).
+    "conversations": {
+        "en": "Conversations", "fr": "Vos conversations", "vi": "Các cuộc trò chuyện",
+        "zh-Hans": "对话记录", "zh-Hant": "對話記錄",
+    },
+    "conversations_heading": {
+        "en": "### Conversations", "fr": "### Vos conversations", "vi": "### Các cuộc trò chuyện",
+        "zh-Hans": "### 对话记录", "zh-Hant": "### 對話記錄",
+    },
+    "new_conversation": {
+        "en": "＋ New conversation", "fr": "＋ Nouvelle conversation", "vi": "＋ Cuộc trò chuyện mới",
+        "zh-Hans": "＋ 新对话", "zh-Hant": "＋ 新對話",
+    },
+    "no_conversations": {
+        "en": "_Your conversations are saved here as you ask._",
+        "fr": "_Vos conversations sont enregistrées ici au fil de vos questions._",
+        "vi": "_Các cuộc trò chuyện của bạn được lưu ở đây khi bạn hỏi._",
+        "zh-Hans": "_您的对话会在提问时自动保存在这里。_",
+        "zh-Hant": "_您的對話會在提問時自動儲存在這裡。_",
+    },
+    "conversation_title": {
+        "en": "Title of the open conversation", "fr": "Titre de la conversation ouverte",
+        "vi": "Tiêu đề cuộc trò chuyện đang mở", "zh-Hans": "当前对话的标题", "zh-Hant": "目前對話的標題",
+    },
+    "rename": {"en": "Rename", "fr": "Renommer", "vi": "Đổi tên", "zh-Hans": "重命名", "zh-Hant": "重新命名"},
+    "delete_conversation": {
+        "en": "Delete", "fr": "Supprimer", "vi": "Xóa", "zh-Hans": "删除", "zh-Hant": "刪除",
+    },
+    "confirm_delete_conversation": {
+        "en": "Delete the conversation “{name}”? This cannot be undone.",
+        "fr": "Supprimer la conversation « {name} » ? C'est définitif.",
+        "vi": "Xóa cuộc trò chuyện “{name}”? Không thể hoàn tác.",
+        "zh-Hans": "删除对话“{name}”？此操作无法撤销。",
+        "zh-Hant": "刪除對話「{name}」？此操作無法復原。",
+    },
 }
 
 # Browser locales Gradio may report, and the table each one reads (Singapore and Malaysia write
