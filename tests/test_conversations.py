@@ -129,3 +129,29 @@ def test_sigkill_while_writing_leaves_only_whole_turns(tmp_path):
     assert len(got.turns) > 5
     assert [t.question for t in got.turns] == [f"question {i}" for i in range(len(got.turns))]
     assert all(t.answer == ANSWER for t in got.turns)
+
+
+def test_an_id_may_be_shortened_to_a_unique_prefix_of_six(store):
+    cid = store.create("ana", "rag_chunks").id
+    assert store.resolve(cid, "ana") == cid == store.resolve(cid[:6].upper(), "ana")
+    for bad in (cid[:5], "zzzzzz", cid + "0"):
+        with pytest.raises(ConversationNotFound):
+            store.resolve(bad, "ana")
+    with pytest.raises(ConversationNotFound):
+        store.resolve(cid, "bob")  # another owner's id names nothing
+
+
+def test_a_retried_answer_takes_the_last_turns_place(store):
+    cid = store.create("ana", "rag_chunks").id
+    store.add_turn(cid, "ana", ANSWER.question, REFUSED)
+    store.add_turn(cid, "ana", ANSWER.question, ANSWER, replaces_last=True)
+    assert store.get(cid, "ana").answers == [ANSWER]
+    store.add_turn(cid, "ana", "?", REFUSED)
+    assert len(store.get(cid, "ana").turns) == 2
+
+
+def test_open_conversations_is_the_data_directorys_file(tmp_path):
+    from rag import load_settings, open_conversations
+
+    s = open_conversations(load_settings())
+    assert s.path == tmp_path / "home" / "conversations.sqlite"
