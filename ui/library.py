@@ -69,6 +69,8 @@ def add_files(assistant, paths: list[str], progress=None, language: str = "en") 
             lines.append(f"✓ {say('unchanged', language, name=name)}")
         else:
             lines.append(f"✗ {say('nothing_stored', language, name=name)}")
+        # What the loader left out (a scanned page, a cut table), as it said it: it names the page.
+        lines += [f"⚠ {doc}: {warning}" for doc, warning in report.warnings]
     return "\n\n".join(lines)
 
 

@@ -26,9 +26,11 @@ class Found:
     refused: tuple[tuple[str, str], ...]  # (path, reason): named explicitly, of a type not allowed
 
 
-def find_files(paths: Sequence[Path], suffixes: Iterable[str]) -> Found:
-    """Expand directories into the files to read. `suffixes`: the allowed types, like ".txt"."""
+def find_files(paths: Sequence[Path], suffixes: Iterable[str], data_dir: Path | None = None) -> Found:
+    """Expand directories into the files to read. `suffixes`: the allowed types, like ".txt".
+    `data_dir`: the index's own folder, never walked (its kept texts would come back as documents)."""
     allowed = frozenset(s.lower() for s in suffixes)
+    own = Path(data_dir).resolve() if data_dir is not None else None
     types = ", ".join(sorted(s.lstrip(".") for s in allowed))
     files: list[FoundFile] = []
     ignored: list[tuple[str, str]] = []
@@ -40,6 +42,8 @@ def find_files(paths: Sequence[Path], suffixes: Iterable[str]) -> Found:
             for f in sorted(p.rglob("*")):
                 relative = f.relative_to(p)
                 if not f.is_file() or any(part.startswith(".") for part in relative.parts):
+                    continue
+                if own is not None and own in f.resolve().parents:
                     continue
                 if f.suffix.lower() in allowed:
                     files.append(FoundFile(f, relative.as_posix()))

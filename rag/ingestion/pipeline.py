@@ -80,7 +80,7 @@ def ingest_paths(
     and writes (`IndexWriter`: large embedding batches, batched writes). `progress(done, total)`
     counts embedded texts, chunks and their sentences; `total` grows while files are prepared.
     """
-    found = find_files([Path(p) for p in paths], settings.allowed_suffixes)
+    found = find_files([Path(p) for p in paths], settings.allowed_suffixes, data_dir=settings.home)
     sig = signature(settings, embedder, centering)
     texts = text_store(settings)
     with index_lock(settings.home):
