@@ -51,7 +51,11 @@ class Terminal:
         self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT,
                                      start_new_session=True)
         os.close(slave)
-        self.text = ""
+        self.raw = b""  # decoded whole: a read may end inside a character
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", "replace")
 
     def read_until(self, predicate, timeout=120) -> str:
         deadline = time.time() + timeout
@@ -61,7 +65,7 @@ class Terminal:
             ready, _, _ = select.select([self.master], [], [], 0.2)
             if ready:
                 try:
-                    self.text += os.read(self.master, 65536).decode("utf-8", "replace")
+                    self.raw += os.read(self.master, 65536)
                 except OSError:  # the process closed the terminal
                     break
         return self.text
@@ -73,7 +77,7 @@ class Terminal:
         code = self.proc.wait(60)
         try:  # what it wrote before leaving
             while select.select([self.master], [], [], 0.2)[0]:
-                self.text += os.read(self.master, 65536).decode("utf-8", "replace")
+                self.raw += os.read(self.master, 65536)
         except OSError:
             pass
         os.close(self.master)
