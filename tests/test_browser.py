@@ -375,3 +375,31 @@ def test_two_browsers_never_see_each_others_conversations(browser, server):
     assert saved_titles(pb) == ["Combien de suspects le Cambodge a-t-il arrêtés ?"]
     a.close()
     b.close()
+
+
+def test_uploaded_docx_and_pdf_give_a_cited_answer_whose_source_shows_its_page(page, tmp_path):
+    from tests.format_files import make_docx, make_pdf
+
+    filler = " ".join(f"Le rapport annuel numéro {i} décrit la logistique du port de Marseille en détail."
+                      for i in range(16))
+    pdf = tmp_path / "deux-pages.pdf"
+    pdf.write_bytes(make_pdf([filler, "Les quokkas zorblaxiens de Perth sont 7741 selon le recensement."]))
+    docx = tmp_path / "notes.docx"
+    docx.write_bytes(make_docx([("h", "Entrepôt"), ("p", "L'entrepôt de Lyon a ouvert en mars 2019.")]))
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_selector("#library")
+    page.set_input_files("#upload input[type=file]", [str(docx), str(pdf)])
+    page.wait_for_timeout(500)
+    page.click("#add")
+    page.wait_for_selector("#upload-result >> text=deux-pages.pdf: added", timeout=60000)
+    assert "notes.docx: added" in page.inner_text("#upload-result")
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Combien de quokkas zorblaxiens à Perth ?")
+    page.wait_for_selector("#sources mark", timeout=60000)
+    shot(page, "12-pdf-page")
+    assert re.search(r"\[1\]", bot_text(page))
+    sources = page.inner_text("#sources")
+    first = sources.split("[2]")[0]
+    # A passage is located where it starts (the chunk here runs from page 1 into page 2).
+    assert re.search(r"deux-pages\.pdf, p\. [12] ", first) and "✓ cité" in first, sources
+    assert "notes.docx, Entrepôt" in sources or "notes.docx" not in sources  # a docx passage: its heading
