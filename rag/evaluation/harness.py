@@ -121,7 +121,8 @@ def build_index(ds: Dataset, settings: Settings, home: Path, embedder, llm=None,
     a = Assistant(settings.model_copy(update={"home": home, "chroma_url": None}), embedder=embedder, llm=llm)
     if ds.kind == "benchmark":
         # The passages are not files: one file per passage, so a citation's document is "<id>.txt".
-        sources = home / "docs"
+        # Beside the data directory, not in it: ingestion never walks its own data directory.
+        sources = home.parent / f"{home.name}-passages"
         kept = write_passages(ds, sources, without)
         say(f"indexing {kept} passages into a throw-away index ({home})" + (
             "; embeddings come from the cache" if without else
