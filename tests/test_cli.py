@@ -78,7 +78,7 @@ def test_ingest_search_ask_json(capsys, seeds_copy, monkeypatch):
     code, out, _ = run(capsys, "search", "Myanmar nghi phạm", "-k", "2", "--json")
     hits = json.loads(out)
     assert code == 0 and len(hits) == 2
-    assert set(hits[0]) == {"document", "language", "text", "score", "start", "end"}
+    assert set(hits[0]) == {"document", "language", "text", "score", "start", "end", "page", "location"}
 
     code, out, _ = run(capsys, "ask", "Campuchia đã bắt giữ bao nhiêu nghi phạm?", "--json")
     answer = json.loads(out)
