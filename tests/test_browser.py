@@ -403,3 +403,77 @@ def test_uploaded_docx_and_pdf_give_a_cited_answer_whose_source_shows_its_page(p
     # A passage is located where it starts (the chunk here runs from page 1 into page 2).
     assert re.search(r"deux-pages\.pdf, p\. [12] ", first) and "✓ cité" in first, sources
     assert "notes.docx, Entrepôt" in sources or "notes.docx" not in sources  # a docx passage: its heading
+
+
+# -- collections -----------------------------------------------------------------------------------
+
+def choose(pg, elem_id: str, option: str) -> None:
+    """Pick an option of a Gradio dropdown, as a reader does."""
+    pg.click(f"#{elem_id} input")
+    pg.get_by_role("option", name=option).click()
+
+
+def test_switch_collection_see_its_documents_and_an_answer_citing_only_them(page, tmp_path):
+    """A collection made on the page holds its own documents; the chat asks in the chosen one, the
+    scope narrows a question to one document, and deleting the collection leaves the rest."""
+    seed = "003_912a6ae6278a5b97.txt"
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_function(f"document.querySelector('#library').innerText.includes('{seed}')")
+    page.get_by_text("Manage collections").click()
+    page.fill("#collection-name input", "Bad Name")
+    page.click("#create-collection")
+    page.wait_for_selector("#collection-result >> text=not a collection name: 'Bad Name'", timeout=30000)
+    page.fill("#collection-name input", "papiers")
+    page.click("#create-collection")
+    page.wait_for_selector("#collection-result >> text=Created the collection papiers", timeout=30000)
+    page.wait_for_function("document.querySelector('#collection input').value.startsWith('papiers')")
+    page.wait_for_function(f"!document.querySelector('#library').innerText.includes('{seed}')")
+    f = tmp_path / "quokkas.txt"
+    f.write_text("Les quokkas zorblaxiens de Perth sont 7741 selon le recensement de 2023.\n", encoding="utf-8")
+    page.set_input_files("#upload input[type=file]", str(f))
+    page.wait_for_timeout(500)
+    page.click("#add")
+    page.wait_for_selector("#upload-result >> text=quokkas.txt: added", timeout=60000)
+    page.wait_for_function("document.querySelector('#library').innerText.includes('quokkas.txt')")
+    assert seed not in page.inner_text("#library")  # only this collection's documents
+    shot(page, "13-collection-documents")
+    # the chat asks in the chosen collection: its sources and citations are its own documents
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Combien de quokkas zorblaxiens à Perth ?")
+    page.wait_for_selector("#sources mark", timeout=60000)
+    sources = page.inner_text("#sources")
+    assert "quokkas.txt" in sources and ".txt" not in sources.replace("quokkas.txt", ""), sources
+    assert re.search(r"\[1\]", bot_text(page)) and "7741" in bot_text(page)
+    page.wait_for_selector("#conversations label.selected", timeout=30000)
+    assert "papiers" in page.inner_text("#conversations label.selected")  # asked in papiers, saved so
+    shot(page, "14-collection-answer")
+    # back to the default collection: a fresh chat, the seeds again, a question limited to one of them
+    choose(page, "collection", re.compile(r"^rag_chunks"))
+    page.wait_for_function("document.querySelectorAll('#chat .user').length === 0")
+    page.get_by_text("Limit the search").click()
+    choose(page, "scope-documents", seed)
+    page.keyboard.press("Escape")
+    ask(page, VI_Q)
+    page.wait_for_selector("#sources mark", timeout=60000)
+    sources = page.inner_text("#sources")
+    assert seed in sources and "hostile.txt" not in sources and "quokkas.txt" not in sources, sources
+    shot(page, "15-scoped-question")
+    # a phone: the picker and the options stay inside the screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(page, "16-collection-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    # delete papiers after the browser's confirmation: the default collection is chosen, nothing else lost
+    choose(page, "collection", re.compile(r"^papiers"))
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_function("document.querySelector('#library').innerText.includes('quokkas.txt')")
+    page.click("#delete-collection")
+    page.wait_for_selector("#collection-result >> text=Deleted the collection papiers.", timeout=30000)
+    assert page.dialogs[-1].startswith("Delete the collection papiers and every document in it?")
+    page.wait_for_function("document.querySelector('#collection input').value.startsWith('rag_chunks')")
+    page.wait_for_function(f"document.querySelector('#library').innerText.includes('{seed}')")
+    choose_options = page.locator("#collection input")
+    choose_options.click()
+    assert page.get_by_role("option", name=re.compile(r"^papiers")).count() == 0
+    page.keyboard.press("Escape")

@@ -1,8 +1,11 @@
 """The web chat's page (Gradio): its layout and the events that tie the parts together.
 
 The parts live beside it: the chat turn (chat.py), the saved conversations in the sidebar
-(conversations.py), the source viewer (viewer.py), the Documents tab (library.py), the export
-(export.py), the page's words (labels.py). Every browser tab gets its
+(conversations.py), the collection picker (collection_picker.py), the source viewer (viewer.py), the
+Documents tab (library.py), the export (export.py), the page's words (labels.py). The chat, the
+Documents tab and the conversations follow the picker: a question is asked, a document listed,
+added or deleted, a turn saved in the chosen collection, and reopening a conversation chooses its
+collection. Every browser tab gets its
 own chat history and answers (Gradio keeps component values and State per session); the Assistant
 it shares holds no per-user state. Retrieval runs concurrently, and generation passes through a
 `Gate`: a user whose question waits for the model sees its sources at once and their place in the
@@ -14,8 +17,11 @@ import gradio as gr  # after `rag` (imported by the ui package): the offline swi
 
 import rag
 
-from .chat import SKIP, chat_turn
 from rag.present.messages import error_message
+
+from .chat import SKIP, chat_turn
+from .collection_picker import CONFIRM_DELETE_JS as CONFIRM_DELETE_COLLECTION_JS
+from .collection_picker import collection_choices, create_collection, delete_collection, scope_choices
 
 from .conversations import CONFIRM_DELETE_JS as CONFIRM_DELETE_CONVERSATION_JS
 from .conversations import BROWSER_KEY, browser_secret, choices, listed, new_browser_id, owner_of, restore, save_turn
@@ -50,8 +56,23 @@ mark { background: #ffe58a; color: inherit; }
 #conversations label.selected span { color: inherit; }
 #conversations input[type=radio] { display: none; }
 #no-conversations { color: var(--body-text-color-subdued); font-size: .9em; }
+#collection-row { align-items: end; }
+#create-collection { align-self: end; max-height: 42px; }
 @media (max-width: 640px) { .gradio-container { padding: 4px !important; } }
 """
+
+
+class _GoneCollection:
+    """Stands for a chosen collection that no longer exists (deleted in another tab): every use raises
+    the error that says so, which the Documents tab and the viewer show as they show any."""
+
+    def __init__(self, error: rag.RagError) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str):
+        def fail(*args, **kwargs):
+            raise self.error
+        return fail
 
 
 # The sidebar opens over the page on a phone: there it starts closed (its toggle opens it).
@@ -65,27 +86,38 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
     conversations = conversations or rag.open_conversations(assistant.settings)
     KEEP = (gr.skip(),) * 6  # the sidebar's outputs and the browser's id, left as they are
 
+    def library_of(collection: str | None):
+        """The assistant of the chosen collection (the name comes from the browser: checked here)."""
+        try:
+            return assistant.in_collection(collection or None)
+        except rag.RagError as e:
+            return _GoneCollection(e)
+
     def sidebar(owner: str | None, current: str | None, request, title: str | None = None):
         """current, the list (the open one selected), its empty-state note, the manage group, the title box."""
         infos = listed(conversations, owner)
         if title is None:
             title = next((c.title for c in infos if c.id == current), "")
-        return (current, gr.update(choices=choices(infos, request_language(request)), value=current),
+        listing = choices(infos, request_language(request), default=assistant.settings.collection)
+        return (current, gr.update(choices=listing, value=current),
                 gr.update(visible=not infos), gr.update(visible=current is not None), gr.update(value=title))
 
     def respond(message: str, history: list[dict], answers: list, current: str | None, browser_id: str,
-                request: gr.Request, replaces_last: bool = False):
+                request: gr.Request, collection: str | None = None, documents: list[str] | None = None,
+                languages: list[str] | None = None, replaces_last: bool = False):
+        """A question asked in the chosen collection, within the chosen scope; saved once answered."""
         answers = list(answers or [])
         if not browser_id:  # asked before the page's load event gave this browser its id
             browser_id = new_browser_id()
         owner = owner_of(request, browser_id)
-        for out in chat_turn(assistant, message, history, gate):
+        for out in chat_turn(assistant, message, history, gate, collection=collection or None,
+                             documents=documents, languages=languages):
             chat_out, box_out, panel_out, answer = out
             if answer is not None:
                 answers = answers + [answer]
                 choices_ = source_choices(answer)
-                current = save_turn(conversations, owner, current, assistant.collection, message, answer,
-                                    replaces_last=replaces_last)
+                current = save_turn(conversations, owner, current, collection or assistant.collection, message,
+                                    answer, replaces_last=replaces_last)
                 yield (chat_out, box_out, panel_out, answers,
                        gr.update(choices=choices_, value=None, visible=bool(choices_)), "", "",
                        *sidebar(owner, current, request), browser_id)
@@ -93,7 +125,8 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
                 yield (chat_out, box_out, gr.skip() if panel_out is SKIP else panel_out, gr.skip(),
                        gr.skip(), gr.skip(), gr.skip(), *KEEP)
 
-    def retry(history: list[dict], answers: list, current: str | None, browser_id: str, request: gr.Request):
+    def retry(history: list[dict], answers: list, current: str | None, browser_id: str, request: gr.Request,
+              collection: str | None = None, documents: list[str] | None = None, languages: list[str] | None = None):
         history = list(history or [])
         if len(history) < 2 or history[-2].get("role") != "user":
             yield history, "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *KEEP
@@ -104,7 +137,8 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
         if asked_again:
             kept = kept[:-1]
         # The new answer takes the saved turn's place, as it takes its place in the chat.
-        yield from respond(question, history[:-2], kept, current, browser_id, request, replaces_last=asked_again)
+        yield from respond(question, history[:-2], kept, current, browser_id, request, collection, documents,
+                           languages, replaces_last=asked_again)
 
     def last_answer(answers):
         return answers[-1] if answers else None
@@ -131,7 +165,12 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
                     export_saved = gr.Button(t("export"), size="sm", min_width=60, elem_id="export-conversation")
                     drop = gr.Button(t("delete_conversation"), size="sm", variant="stop", min_width=60,
                                      elem_id="delete-conversation")
-        intro = gr.Markdown(t("intro"))
+        with gr.Row(equal_height=False, elem_id="collection-row"):
+            with gr.Column(scale=3, min_width=320):
+                intro = gr.Markdown(t("intro"))
+            # Filled with every collection and its document count when the page loads.
+            picker = gr.Dropdown(label=t("collection"), choices=[(assistant.collection, assistant.collection)],
+                                 value=assistant.collection, scale=1, min_width=320, elem_id="collection")
         with gr.Tabs():
             with gr.Tab(t("tab_chat"), id="chat") as chat_tab:
                 with gr.Row(equal_height=False):
@@ -152,6 +191,11 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
                             clear = gr.Button(t("clear"), elem_id="clear", min_width=80)
                             export = gr.Button(t("export"), elem_id="export", min_width=80)
                         exported = gr.File(label=say("exported"), visible=False, elem_id="exported")
+                        with gr.Accordion(t("scope"), open=False, elem_id="scope"):
+                            scope_docs = gr.Dropdown(label=t("scope_documents"), choices=[], value=[],
+                                                     multiselect=True, elem_id="scope-documents")
+                            scope_langs = gr.Dropdown(label=t("scope_languages"), choices=[], value=[],
+                                                      multiselect=True, elem_id="scope-languages")
                     with gr.Column(scale=2, min_width=320):
                         sources = gr.Markdown(t("sources_empty"), elem_classes="sources-panel", elem_id="sources")
                         pick = gr.Radio(label=t("pick"), choices=[], visible=False, elem_id="pick")
@@ -173,14 +217,23 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
                     victim = gr.Dropdown(label=t("victim"), choices=[], elem_id="victim")
                     remove = gr.Button(t("delete"), variant="stop", elem_id="delete")
                 removed = gr.Markdown("", elem_id="delete-result")
+                with gr.Accordion(t("collections_manage"), open=False, elem_id="collections"):
+                    with gr.Row(equal_height=True):
+                        new_name = gr.Textbox(label=t("collection_name"), info=t("collection_name_rule"),
+                                              max_lines=1, scale=3, min_width=200, elem_id="collection-name")
+                        create = gr.Button(t("create_collection"), scale=1, min_width=80, elem_id="create-collection")
+                    drop_collection = gr.Button(t("delete_collection"), variant="stop", size="sm",
+                                                elem_id="delete-collection")
+                    collection_result = gr.Markdown("", elem_id="collection-result")
 
         side = [current, saved, none_yet, manage, title]
         outs = [chat, box, sources, answers, pick, translation, viewer, *side, browser]
-        asked = [box, chat, answers, current, browser]
+        scope = [picker, scope_docs, scope_langs]
+        asked = [box, chat, answers, current, browser, *scope]
         events = [
             send.click(respond, asked, outs, api_name="ask"),
             box.submit(respond, asked, outs, api_name=False),
-            again.click(retry, [chat, answers, current, browser], outs, api_name=False),
+            again.click(retry, [chat, answers, current, browser, *scope], outs, api_name=False),
         ]
         stop.click(None, None, None, cancels=events)
 
@@ -191,17 +244,26 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
                     *sidebar(owner_of(request, browser_id), None, request), gr.skip())
 
         def reopen(cid: str | None, browser_id: str, request: gr.Request):
+            """A saved conversation back on the page, in its collection (the picker follows)."""
             owner = owner_of(request, browser_id)
             if not cid or owner is None:
-                return clear_all(browser_id, request)
+                return (*clear_all(browser_id, request), gr.skip())
             try:
                 messages, kept, panel, conversation = restore(conversations, owner, cid)
             except rag.ConversationNotFound:  # deleted in another tab meanwhile
-                return clear_all(browser_id, request)
+                return (*clear_all(browser_id, request), gr.skip())
+            lang = request_language(request)
+            library = library_of(conversation.collection)
+            if isinstance(library, _GoneCollection):
+                # Shown as it was; a follow-up is asked in the chosen collection, and the reader is told.
+                gr.Warning(say("collection_gone", lang, name=conversation.collection))
+                chosen = gr.skip()
+            else:
+                chosen = gr.update(choices=collection_choices(assistant, lang), value=conversation.collection)
             choices_ = source_choices(kept[-1]) if kept else []
-            return (messages, "", panel or say("sources_empty", request_language(request)), kept,
+            return (messages, "", panel or say("sources_empty", lang), kept,
                     gr.update(choices=choices_, value=None, visible=bool(choices_)), "", "",
-                    *sidebar(owner, cid, request, conversation.title), gr.skip())
+                    *sidebar(owner, cid, request, conversation.title), gr.skip(), chosen)
 
         def start(browser_id: str, request: gr.Request):
             """On load: give a new browser its id, and list the owner's conversations."""
@@ -240,35 +302,73 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
         clear.click(clear_all, [browser], outs, queue=False, api_name=False)
         new.click(clear_all, [browser], outs, queue=False, api_name=False)
         export.click(export_file, [answers], [exported], api_name=False)
-        saved.input(reopen, [saved, browser], outs, api_name=False)
+        saved.input(reopen, [saved, browser], [*outs, picker], api_name=False)
         rename.click(rename_open, [current, title, browser], side, api_name=False)
         title.submit(rename_open, [current, title, browser], side, api_name=False)
         export_saved.click(export_open, [current, browser], [exported], api_name=False)
         drop.click(delete_open, [current, browser, title], outs, js=CONFIRM_DELETE_CONVERSATION_JS, api_name=False)
         demo.load(start, [browser], [browser, saved, none_yet], queue=False, api_name=False)
         demo.load(None, None, None, js=CLOSE_SIDEBAR_ON_PHONE_JS, api_name=False)
-        pick.change(lambda a, v: open_source(assistant, last_answer(a), v), [answers, pick], [viewer],
+        pick.change(lambda a, v, c: open_source(library_of(c), last_answer(a), v), [answers, pick, picker], [viewer],
                     api_name=False).then(None, None, None, js=SCROLL_JS)
         translate.click(lambda a, v: translate_source(assistant, last_answer(a), v) if a else "",
                         [answers, pick], [translation], api_name=False)
 
-        def refresh(request: gr.Request):
+        def refresh(request: gr.Request, collection: str | None = None):
             lang = request_language(request)
-            rows = library_rows(assistant, lang)
+            rows = library_rows(library_of(collection), lang)
             names = [r[0] for r in rows] if rows and rows[0][1] else []  # not the "could not be read" row
             return ({"headers": library_headers(lang), "data": rows},
                     gr.update(choices=names, value=None, label=say("victim", lang)))
 
-        def summary(request: gr.Request):
-            return gr.update(placeholder=library_summary(assistant, request_language(request)))
+        def summary(request: gr.Request, collection: str | None = None):
+            return gr.update(placeholder=library_summary(library_of(collection), request_language(request)))
 
-        def do_add(paths, request: gr.Request, progress=gr.Progress()):
-            msg = add_files(assistant, [str(p) for p in (paths or [])], progress, request_language(request))
-            return (msg, None, *refresh(request), summary(request))
+        def counts(request: gr.Request):
+            """The picker's choices again (their document counts change); its value stays."""
+            return gr.update(choices=collection_choices(assistant, request_language(request)))
 
-        def do_delete(name, request: gr.Request):
-            msg = delete_document(assistant, name, request_language(request))
-            return (msg, *refresh(request), summary(request))
+        def do_add(paths, request: gr.Request, collection: str | None = None, progress=gr.Progress()):
+            msg = add_files(library_of(collection), [str(p) for p in (paths or [])], progress,
+                            request_language(request))
+            return (msg, None, *refresh(request, collection), *limits(request, collection), counts(request),
+                    summary(request, collection))
+
+        def do_delete(name, request: gr.Request, collection: str | None = None):
+            msg = delete_document(library_of(collection), name, request_language(request))
+            return (msg, *refresh(request, collection), *limits(request, collection), counts(request),
+                    summary(request, collection))
+
+        def limits(request: gr.Request, collection: str | None = None):
+            """The scope's choices: the chosen collection's documents and their languages, none chosen."""
+            names, languages = scope_choices(library_of(collection), request_language(request))
+            return (gr.update(choices=names, value=[]), gr.update(choices=languages, value=[]))
+
+        def show_collection(collection: str | None, request: gr.Request):
+            """The picker moved (chosen, or a reopened conversation's): its documents, scope and summary."""
+            return (*refresh(request, collection), *limits(request, collection), summary(request, collection))
+
+        def do_create(name: str, browser_id: str, request: gr.Request):
+            """Make a collection and choose it; the chat starts afresh there. A refused name changes nothing
+            but the reply."""
+            lang = request_language(request)
+            msg, made = create_collection(assistant, name, lang)
+            if made is None:
+                return (msg, gr.skip(), gr.skip(), *(gr.skip() for _ in outs))
+            return (msg, "", gr.update(choices=collection_choices(assistant, lang), value=made),
+                    *clear_all(browser_id, request))
+
+        def do_drop(name: str, browser_id: str, request: gr.Request):
+            """Delete the chosen collection (once the browser confirmed: else no name comes) and go back to
+            the default one, with a fresh chat."""
+            lang = request_language(request)
+            if not name:
+                return (say("nothing_deleted", lang), gr.skip(), *(gr.skip() for _ in outs))
+            msg, deleted = delete_collection(assistant, name, lang)
+            if not deleted:
+                return (msg, gr.skip(), *(gr.skip() for _ in outs))
+            return (msg, gr.update(choices=collection_choices(assistant, lang), value=assistant.settings.collection),
+                    *clear_all(browser_id, request))
 
         # gr.I18n shows the labels at once, but only in the locales Gradio ships (French and Chinese,
         # not Vietnamese), and not on file boxes: every label is also set from the request's
@@ -283,7 +383,10 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
             (new, "value", "new_conversation"), (none_yet, "value", "no_conversations"),
             (heading, "value", "conversations_heading"),
             (title, "label", "conversation_title"), (rename, "value", "rename"), (export_saved, "value", "export"),
-            (drop, "value", "delete_conversation"),
+            (drop, "value", "delete_conversation"), (picker, "label", "collection"),
+            (scope_docs, "label", "scope_documents"), (scope_langs, "label", "scope_languages"),
+            (new_name, "label", "collection_name"), (new_name, "info", "collection_name_rule"),
+            (create, "value", "create_collection"), (drop_collection, "value", "delete_collection"),
         ]
         targets = list(dict.fromkeys(c for c, _, _ in page))
 
@@ -293,12 +396,24 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
             for c, prop, key in page:
                 props[c][prop] = say(key, lang, types=accepted)
             props[chat]["placeholder"] = library_summary(assistant, lang)  # what is indexed, now
+            props[picker]["choices"] = collection_choices(assistant, lang)
             return [gr.update(**props[c]) for c in targets]
 
-        docs_tab.select(refresh, None, [library, victim], api_name=False)
-        add.click(do_add, [upload], [added, upload, library, victim, chat], api_name=False)
-        remove.click(do_delete, [victim], [removed, library, victim, chat], js=CONFIRM_DELETE_JS, api_name=False)
+        listing = [library, victim, scope_docs, scope_langs, picker, chat]  # what an upload or a delete changes
+        docs_tab.select(refresh, [picker], [library, victim], api_name=False)
+        add.click(do_add, [upload, picker], [added, upload, *listing], api_name=False)
+        remove.click(do_delete, [victim, picker], [removed, *listing], js=CONFIRM_DELETE_JS, api_name=False)
+        # Choosing a collection starts a fresh chat there (a conversation stays in its collection); a
+        # reopened conversation moves the picker without clearing it.
+        picker.input(clear_all, [browser], outs, queue=False, api_name=False)
+        picker.change(show_collection, [picker], [library, victim, scope_docs, scope_langs, chat], api_name=False)
+        made = [collection_result, new_name, picker, *outs]
+        create.click(do_create, [new_name, browser], made, api_name=False)
+        new_name.submit(do_create, [new_name, browser], made, api_name=False)
+        drop_collection.click(do_drop, [picker, browser], [collection_result, picker, *outs],
+                              js=CONFIRM_DELETE_COLLECTION_JS, api_name=False)
         demo.load(refresh, None, [library, victim], api_name=False)
+        demo.load(limits, None, [scope_docs, scope_langs], api_name=False)
         demo.load(localize, None, targets, api_name=False)
     demo.rag_i18n = t  # for ui.server, which mounts the page: Gradio takes the translations there
     return demo

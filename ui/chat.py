@@ -16,9 +16,14 @@ from .gate import Gate
 SKIP = object()  # "leave this output as it is"
 
 
-def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None = None) -> Iterator[tuple]:
+def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None = None, *,
+              collection: str | None = None, documents: list[str] | None = None,
+              languages: list[str] | None = None) -> Iterator[tuple]:
     """One chat turn as a stream of (history, textbox, sources panel, answer or None); SKIP leaves an
-    output as is. The answer (an `rag.Answer`) comes with the last output when there is one."""
+    output as is. The answer (an `rag.Answer`) comes with the last output when there is one.
+
+    The question is asked in `collection` (None: the assistant's own), limited to `documents` and/or
+    `languages` when given; an unknown collection or a scope that matches nothing is said in the chat."""
     history = list(history or [])
     language = assistant.language_of(question) if question and question.strip() else "en"
     if not question or not question.strip():
@@ -29,7 +34,7 @@ def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None =
     yield _copy(history), "", f"_{message('searching', language)}_", None
     passages: tuple = ()
     gate = gate or Gate(limit=1 << 30)
-    events = assistant.ask_stream(question, prior)
+    events = None
     inside = False
 
     def show(event) -> tuple:
@@ -47,6 +52,9 @@ def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None =
         return _copy(history), "", answer_panel(answer, passages), answer
 
     try:
+        # The collection's name and the scope come from the browser: rag checks them (InvalidInput).
+        events = assistant.in_collection(collection).ask_stream(
+            question, prior, documents=documents or None, languages=languages or None)
         if not prior:
             # Retrieval needs no model: show the sources before waiting for a turn at the model.
             yield show(next(events))
@@ -60,7 +68,8 @@ def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None =
         history[-1]["content"] = f"⚠️ {error_message(e, language)}"
         yield _copy(history), "", SKIP, None
     finally:
-        events.close()
+        if events is not None:
+            events.close()
         if inside:
             gate.leave()
 

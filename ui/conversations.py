@@ -9,18 +9,16 @@ tested directly.
 """
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from datetime import datetime
 from pathlib import Path
 
-from rag import SUPPORTED_LANGUAGES as LANGUAGES
 from rag import ConversationNotFound
 from rag.present.messages import message
 
 from .chat import answer_markdown, answer_panel, retrieved_passages
-from .labels import say
+from .labels import browser_text_js
 
 BROWSER_KEY = "rag-browser-id"  # the localStorage key of the browser's id
 SECRET_FILE = "page-secret"  # in the data directory: the browser ids stay readable across restarts
@@ -67,20 +65,21 @@ def listed(store, owner: str | None) -> list:
     return store.list(owner, limit=LIST_LIMIT) if owner is not None else []
 
 
-def choices(infos, language: str = "en") -> list[tuple[str, str]]:
-    """(label, id) for the sidebar's list: the title, and on a second line when it was last used."""
-    return [(f"{c.title or message('conversation', language)}\n{_when(c.updated_at)}", c.id) for c in infos]
+def choices(infos, language: str = "en", default: str | None = None) -> list[tuple[str, str]]:
+    """(label, id) for the sidebar's list: the title, and on a second line when it was last used and,
+    unless it is `default`, the collection it was asked in (reopening it switches to that one)."""
+    return [(f"{c.title or message('conversation', language)}\n{_when(c.updated_at)}"
+             + (f" · {c.collection}" if default is not None and c.collection != default else ""), c.id)
+            for c in infos]
 
 
 def _confirm_delete_js() -> str:
     """Asks before deleting, in the browser's language. The open conversation's id is server-side
     state, which the browser cannot change, so a declined deletion sends an empty title instead."""
-    texts = {lang: say("confirm_delete_conversation", lang, name="{name}") for lang in LANGUAGES}
     return (
-        "(cid, browser, title) => { const t = " + json.dumps(texts, ensure_ascii=False) + ";"
-        " const l = (navigator.language || 'en'); const z = /^zh-(TW|HK|MO|Hant)/i.test(l) ? 'zh-Hant' : 'zh-Hans';"
-        " const k = l.startsWith('zh') ? z : (t[l.slice(0, 2)] ? l.slice(0, 2) : 'en');"
-        " return [cid, browser, confirm(t[k].replace('{name}', title || '')) ? (title || ' ') : '']; }"
+        "(cid, browser, title) => [cid, browser, confirm("
+        + browser_text_js("confirm_delete_conversation", name="{name}")
+        + ".replace('{name}', title || '')) ? (title || ' ') : '']"
     )
 
 

@@ -7,6 +7,8 @@ replies of the Documents tab are chosen on the server from the request's Accept-
 """
 from __future__ import annotations
 
+import json
+
 from rag import SUPPORTED_LANGUAGES as LANGUAGES
 from rag.present.catalog import text
 
@@ -307,6 +309,111 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "删除对话“{name}”？此操作无法撤销。",
         "zh-Hant": "刪除對話「{name}」？此操作無法復原。",
     },
+    # The collection picker (ui/collections.py): separate libraries, each with its documents.
+    "collection": {
+        "en": "Collection", "fr": "Collection de documents", "vi": "Bộ sưu tập", "zh-Hans": "文档集",
+        "zh-Hant": "文件集",
+    },
+    "collection_choice": {
+        "en": "{name} ({n} documents)", "fr": "{name} ({n} documents indexés)", "vi": "{name} ({n} tài liệu)",
+        "zh-Hans": "{name}（{n} 个文档）", "zh-Hant": "{name}（{n} 份文件）",
+    },
+    "collection_choice_one": {
+        "en": "{name} (1 document)", "fr": "{name} (1 document indexé)", "vi": "{name} (1 tài liệu)",
+        "zh-Hans": "{name}（1 个文档）", "zh-Hant": "{name}（1 份文件）",
+    },
+    "collection_default_mark": {
+        "en": " · default", "fr": " · par défaut", "vi": " · mặc định", "zh-Hans": " · 默认", "zh-Hant": " · 預設",
+    },
+    "collections_manage": {
+        "en": "Manage collections", "fr": "Gérer les collections", "vi": "Quản lý bộ sưu tập",
+        "zh-Hans": "管理文档集", "zh-Hant": "管理文件集",
+    },
+    "collection_name": {
+        "en": "Name of a new collection", "fr": "Nom d'une nouvelle collection", "vi": "Tên bộ sưu tập mới",
+        "zh-Hans": "新文档集的名称", "zh-Hant": "新文件集的名稱",
+    },
+    "collection_name_rule": {
+        "en": "3 to 63 lowercase letters, digits, - or _",
+        "fr": "3 à 63 lettres minuscules, chiffres, - ou _",
+        "vi": "3 đến 63 ký tự: chữ thường, chữ số, - hoặc _",
+        "zh-Hans": "3 至 63 个小写字母、数字、- 或 _",
+        "zh-Hant": "3 至 63 個小寫字母、數字、- 或 _",
+    },
+    "create_collection": {
+        "en": "Create", "fr": "Créer", "vi": "Tạo", "zh-Hans": "创建", "zh-Hant": "建立",
+    },
+    "delete_collection": {
+        "en": "Delete the chosen collection", "fr": "Supprimer la collection choisie",
+        "vi": "Xóa bộ sưu tập đang chọn", "zh-Hans": "删除所选文档集", "zh-Hant": "刪除所選文件集",
+    },
+    "confirm_delete_collection": {
+        "en": "Delete the collection {name} and every document in it? Conversations are kept. This cannot be undone.",
+        "fr": "Supprimer la collection {name} et tous ses documents ? Les conversations sont gardées. "
+              "C'est définitif.",
+        "vi": "Xóa bộ sưu tập {name} cùng mọi tài liệu trong đó? Các cuộc trò chuyện vẫn được giữ. "
+              "Không thể hoàn tác.",
+        "zh-Hans": "删除文档集 {name} 及其中的所有文档？对话记录会保留。此操作无法撤销。",
+        "zh-Hant": "刪除文件集 {name} 及其中的所有文件？對話記錄會保留。此操作無法復原。",
+    },
+    "collection_name_needed": {
+        "en": "Type the new collection's name first.", "fr": "Saisissez d'abord le nom de la nouvelle collection.",
+        "vi": "Hãy nhập tên bộ sưu tập mới trước.", "zh-Hans": "请先输入新文档集的名称。",
+        "zh-Hant": "請先輸入新文件集的名稱。",
+    },
+    "collection_created": {
+        "en": "Created the collection {name}; it is now the chosen one: add its documents here.",
+        "fr": "La collection {name} a été créée et choisie : ajoutez-y des documents ici.",
+        "vi": "Đã tạo bộ sưu tập {name} và đang chọn nó: hãy thêm tài liệu vào đây.",
+        "zh-Hans": "已创建文档集 {name} 并已选中：请在此添加文档。",
+        "zh-Hant": "已建立文件集 {name} 並已選取：請在此新增文件。",
+    },
+    "collection_deleted": {
+        "en": "Deleted the collection {name}.", "fr": "La collection {name} a été supprimée.",
+        "vi": "Đã xóa bộ sưu tập {name}.", "zh-Hans": "已删除文档集 {name}。", "zh-Hant": "已刪除文件集 {name}。",
+    },
+    "collection_not_found": {
+        "en": "There is no collection named {name}.", "fr": "Il n'y a pas de collection nommée {name}.",
+        "vi": "Không có bộ sưu tập nào tên {name}.", "zh-Hans": "没有名为 {name} 的文档集。",
+        "zh-Hant": "沒有名為 {name} 的文件集。",
+    },
+    "collection_default_kept": {
+        "en": "{name} is the default collection: it cannot be deleted (delete its documents instead).",
+        "fr": "{name} est la collection par défaut : elle ne peut pas être supprimée (supprimez plutôt ses "
+              "documents).",
+        "vi": "{name} là bộ sưu tập mặc định: không thể xóa nó (hãy xóa các tài liệu của nó).",
+        "zh-Hans": "{name} 是默认文档集，不能删除（可删除其中的文档）。",
+        "zh-Hant": "{name} 是預設文件集，不能刪除（可刪除其中的文件）。",
+    },
+    "collection_gone": {
+        "en": "This conversation was held in the collection {name}, which no longer exists: a question asked "
+              "now goes to the chosen collection.",
+        "fr": "Cette conversation a eu lieu dans la collection {name}, qui n'existe plus : une question posée "
+              "maintenant ira à la collection choisie.",
+        "vi": "Cuộc trò chuyện này diễn ra trong bộ sưu tập {name}, hiện không còn nữa: câu hỏi mới sẽ được "
+              "hỏi trong bộ sưu tập đang chọn.",
+        "zh-Hans": "此对话所在的文档集 {name} 已不存在：现在提出的问题将在所选文档集中回答。",
+        "zh-Hant": "此對話所在的文件集 {name} 已不存在：現在提出的問題將在所選文件集中回答。",
+    },
+    # The chat's options: a question limited to some documents and/or languages of the collection.
+    "scope": {
+        "en": "Limit the search", "fr": "Limiter la recherche", "vi": "Giới hạn phạm vi tìm kiếm",
+        "zh-Hans": "限定搜索范围", "zh-Hant": "限定搜尋範圍",
+    },
+    "scope_documents": {
+        "en": "Only in these documents (none chosen: all)",
+        "fr": "Seulement dans ces documents (aucun choisi : tous)",
+        "vi": "Chỉ trong các tài liệu này (không chọn: tất cả)",
+        "zh-Hans": "仅在这些文档中（不选：全部）",
+        "zh-Hant": "僅在這些文件中（不選：全部）",
+    },
+    "scope_languages": {
+        "en": "Only in documents in these languages (none chosen: all)",
+        "fr": "Seulement dans les documents en ces langues (aucune choisie : toutes)",
+        "vi": "Chỉ trong tài liệu bằng các ngôn ngữ này (không chọn: tất cả)",
+        "zh-Hans": "仅在这些语言的文档中（不选：全部）",
+        "zh-Hant": "僅在這些語言的文件中（不選：全部）",
+    },
 }
 
 # Browser locales Gradio may report, and the table each one reads (Singapore and Malaysia write
@@ -333,6 +440,18 @@ def translations(**kwargs: object) -> dict[str, dict[str, str]]:
     by_language = {lang: {k: entry[lang].format_map(_Keep(kwargs)) for k, entry in _TEXTS.items()}
                    for lang in LANGUAGES}
     return {locale: by_language[lang] for locale, lang in _LOCALES.items()}
+
+
+def browser_text_js(key: str, **kwargs: object) -> str:
+    """A JavaScript expression: the text of `key` in the browser's language, as gr.I18n picks the page's
+    (for a confirmation asked in the browser before an event reaches the server)."""
+    texts = {lang: say(key, lang, **kwargs) for lang in LANGUAGES}
+    return (
+        "((t) => { const l = (navigator.language || 'en');"
+        " const z = /^zh-(TW|HK|MO|Hant)/i.test(l) ? 'zh-Hant' : 'zh-Hans';"
+        " return l.startsWith('zh') ? t[z] : (t[l.slice(0, 2)] || t.en); })("
+        + json.dumps(texts, ensure_ascii=False) + ")"
+    )
 
 
 def language_of_header(accept_language: str | None) -> str:

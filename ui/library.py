@@ -6,14 +6,13 @@ raised.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from rag import SUPPORTED_LANGUAGES, RagError
 from rag.present.messages import error_message, language_label
 
-from .labels import say
+from .labels import browser_text_js, say
 
 
 def library_headers(language: str = "en") -> list[str]:
@@ -84,13 +83,12 @@ def delete_document(assistant, name: str, language: str = "en") -> str:
 
 
 def _confirm_delete_js() -> str:
-    """Asks before deleting, in the browser's language (the page's own, as gr.I18n picks it)."""
-    texts = {lang: say("confirm_delete", lang, name="{name}") for lang in SUPPORTED_LANGUAGES}
+    """Asks before deleting, in the browser's language (the page's own, as gr.I18n picks it). The
+    event's other inputs (the chosen collection) pass through as they are."""
     return (
-        "(name) => { if (!name) return ''; const t = " + json.dumps(texts, ensure_ascii=False) + ";"
-        " const l = (navigator.language || 'en'); const z = /^zh-(TW|HK|MO|Hant)/i.test(l) ? 'zh-Hant' : 'zh-Hans';"
-        " const k = l.startsWith('zh') ? z : (t[l.slice(0, 2)] ? l.slice(0, 2) : 'en');"
-        " return confirm(t[k].replace('{name}', name)) ? name : ''; }"
+        "(name, ...rest) => { const kept = name && confirm("
+        + browser_text_js("confirm_delete", name="{name}") + ".replace('{name}', name)) ? name : '';"
+        " return rest.length ? [kept, ...rest] : kept; }"
     )
 
 
