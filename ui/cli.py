@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -461,9 +462,10 @@ def build_parser() -> argparse.ArgumentParser:
     # Every command that reads or writes a library works on one collection (`rag collections`).
     for name, command in sub.choices.items():
         if name not in ("collections", "model", "eval"):
-            command.add_argument("--collection", metavar="NAME", default=None,
-                                 help="the collection to use (default: RAG_COLLECTION)"
-                                 + ("; the page's first choice" if name == "serve" else ""))
+            what = ("only the conversations of this collection (default: all of them)" if name == "conversations"
+                    else "the collection to use (default: RAG_COLLECTION)"
+                    + ("; the page's first choice" if name == "serve" else ""))
+            command.add_argument("--collection", metavar="NAME", default=None, help=what)
 
     # After the loop above: settings are not a collection's.
     s = sub.add_parser("settings", help="print the settings in force and where each comes from (default, "
@@ -483,7 +485,17 @@ def _scope_options(s: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe is caught, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`rag settings | head`): stop quietly, as other tools do, and send what
+        # is still buffered nowhere so that Python does not complain about it at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout is no file (a test's capture)
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool the closed pipe stopped
     except rag.RagError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
