@@ -349,7 +349,7 @@ class Assistant:
             query, language, passages, llm=self.llm, settings=s, notices=notices, excerpts=excerpts,
             standalone=standalone,
             similarity=sentence_similarity(retriever) if retriever.sentences is not None else None,
-            prompts=self.prompts,
+            prompts=self.prompts, evidence=s.refusal_evidence, source_language=s.source_language,
         ):
             if isinstance(event, Final) and standalone:
                 # The model answered the standalone form; the answer belongs to what the user asked.

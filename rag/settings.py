@@ -163,6 +163,18 @@ class Settings(BaseSettings):
         "a number its cited sentence does not, or names the question's country where its sources never "
         "speak of it; false shows such answers with the flag.",
     )
+    refusal_evidence: bool = Field(
+        default=True,
+        description="When the model was asked but the answer is refused, quote the shown sentence closest to "
+        "the question, cited (\"The closest passage says: ...\"), with the `closest_passage` flag; the answer "
+        "stays refused. Refusals under `RAG_MIN_SCORE` quote nothing.",
+    )
+    source_language: bool = Field(
+        default=False,
+        description="When every passage shown is in one language other than the question's, translate the "
+        "question into it, answer there and translate the cited sentences back (one more model call each); "
+        "off until measured a win with the packaged model (docs/answers.md).",
+    )
     attribution_min_score: float = Field(
         default=0.5, ge=-1.0, le=1.0,
         description="An answer sentence that cites nothing is attributed to the shown sentence closest in "

@@ -69,7 +69,7 @@ def test_number_missing_from_the_cited_span_is_flagged(make):
 
 
 def test_ungrounded_answer_is_refused_by_default_with_the_flag_kept(make):
-    assistant, _ = make(["Campuchia đã bắt giữ 9.999 nghi phạm [1]."])
+    assistant, _ = make(["Campuchia đã bắt giữ 9.999 nghi phạm [1]."], refusal_evidence=False)
     answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm?")
     assert answer.refused and answer.flags == ("ungrounded_number",) and answer.citations == ()
     assert "không có trong nguồn" in answer.notices[-1]

@@ -29,7 +29,7 @@ def test_invented_markers_are_dropped(make):
 
 
 def test_model_refusal_gives_refused_answer_with_related_passages(make):
-    assistant, _ = make(["NO_ANSWER"])
+    assistant, _ = make(["NO_ANSWER"], refusal_evidence=False)  # the quoted evidence: test_evidence.py
     answer = assistant.ask("Quelle est la capitale de l'Australie ?")
     assert answer.refused and answer.citations == ()
     assert answer.text == "Je n'ai pas trouvé la réponse dans les documents."

@@ -94,7 +94,7 @@ def test_ask_traces_an_uncited_translation_through_the_sentence_store(make):
 
 
 def test_ask_leaves_an_uncited_answer_refused_under_the_threshold(make):
-    a, _ = make(["警方的行动取得了成果。"], attribution_min_score=1.0)
+    a, _ = make(["警方的行动取得了成果。"], attribution_min_score=1.0, refusal_evidence=False)
     answer = a.ask("柬埔寨逮捕了多少名嫌疑人？")
     assert answer.refused and answer.citations == ()
 

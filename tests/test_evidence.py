@@ -141,3 +141,16 @@ def test_under_the_floor_nothing_is_quoted():
     answer = final(stream_answer("When did the bridge open?", "en", [BRIDGE, MUSEUM], llm=llm,
                                  settings=load_settings(min_score=0.9), excerpts=SHOWN, evidence=True))
     assert answer.refused and answer.citations == () and FLAG not in answer.flags and llm.prompts == []
+
+
+def test_ask_quotes_the_closest_sentence_by_default_and_not_when_switched_off(make):
+    assistant, _ = make(["NO_ANSWER"])
+    answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm?")
+    assert answer.refused and "closest_passage" in answer.flags
+    (c,) = answer.citations
+    original = (make.seeds / c.document).read_text(encoding="utf-8")
+    assert original[c.start : c.end] == c.text
+    assert f"[{c.n}]" in answer.text  # the quote is cited in the text the reader sees
+    off, _ = make(["NO_ANSWER"], refusal_evidence=False)
+    plain = off.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm?")
+    assert plain.refused and plain.citations == () and "closest_passage" not in plain.flags

@@ -81,7 +81,7 @@ def test_document_text_reaches_the_prompt_only_inside_the_sources_block(hostile,
 
 
 def test_a_reply_citing_a_number_that_was_not_shown_is_dropped(hostile):
-    a, llm = hostile(["PWNED [5]."])  # 5: a marker from the document, not one of the 3 shown passages
+    a, llm = hostile(["PWNED [5]."], refusal_evidence=False)  # 5: a marker from the document, not one of the 3 shown
     answer = a.ask(QUESTION)
     assert answer.refused and answer.citations == ()
     assert "PWNED" not in answer.text
