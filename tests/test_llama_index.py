@@ -69,9 +69,17 @@ def test_query_engine_answers_with_checked_citations(make):
 
 
 def test_query_engine_refusal_has_no_sources(make):
-    assistant, _ = make(["NO_ANSWER"])
+    assistant, _ = make(["NO_ANSWER"], refusal_evidence=False)
     response = RagQueryEngine(assistant).query("What is the capital of Mars?")
     assert response.metadata["refused"] is True and response.source_nodes == []
+
+
+def test_query_engine_refusal_with_evidence_has_the_quoted_passage_as_its_source(make):
+    assistant, _ = make(["NO_ANSWER", "NO_ANSWER"])  # RAG_REFUSAL_EVIDENCE is on by default
+    response = RagQueryEngine(assistant).query("What is the capital of Mars?")
+    expected = assistant.ask("What is the capital of Mars?")
+    assert response.metadata["refused"] is True and expected.refused and expected.citations
+    assert [n.node.metadata["document"] for n in response.source_nodes] == [c.document for c in expected.citations]
 
 
 def test_query_engine_async(make):
