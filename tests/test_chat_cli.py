@@ -191,3 +191,40 @@ def test_conversation_ids_need_six_characters_and_only_name_ones_own(capsys):
     assert run(capsys, "conversations", "show", theirs) == (2, "", f"error: no conversation '{theirs}'\n")
     assert run(capsys, "conversations", "delete", theirs) == (2, "", f"error: no conversation '{theirs}'\n")
     assert open_conversations().get(theirs, "browser:someone")  # untouched
+
+
+@pytest.mark.chroma
+def test_a_conversation_survives_a_restart_and_a_sigkill_mid_answer(ingested):
+    """Q1 is answered and saved by one process; a second one goes on with it (a restart), is killed
+    while the model is still answering Q2, and the conversation holds Q1 whole and nothing of Q2."""
+    from tests.test_openai_backend import Handler, start_server, stop_server
+
+    first = subprocess.run(_rag("chat", "--json"), input=f"{Q1}\n", capture_output=True, text=True, cwd=ROOT,
+                           env={**os.environ}, timeout=300)
+    assert first.returncode == 0, first.stderr
+    cid = json.loads(first.stdout.splitlines()[0])["conversation"]
+    srv = start_server()
+    Handler.mode, Handler.seen = "stall", []
+    Handler.reply = ["Lào ", "đã ", "bắt ", "600 ", "nghi phạm [1]."]  # two deltas, then the model goes quiet
+    env = {**os.environ, "RAG_LLM_BACKEND": "openai", "RAG_LLM_TIMEOUT": "60",
+           "RAG_LLM_BASE_URL": f"http://127.0.0.1:{srv.server_address[1]}/v1", "RAG_HISTORY_TOKENS": "0"}
+    proc = subprocess.Popen(_rag("chat", "--continue", cid[:8]), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT, env=env, text=True)
+    try:
+        proc.stdin.write(f"{Q2}\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 120
+        while not Handler.seen and time.monotonic() < deadline:  # the model has the question: mid-answer
+            time.sleep(0.1)
+        assert Handler.seen, "the answer never started"
+        time.sleep(0.5)
+        proc.kill()  # SIGKILL
+        proc.wait(30)
+    finally:
+        stop_server(srv)
+        Handler.mode, Handler.seen = "ok", []
+        from tests.test_openai_backend import REPLY
+        Handler.reply = REPLY
+    saved = open_conversations().get(cid, "local")
+    assert [t.question for t in saved.turns] == [Q1]
+    assert saved.turns[0].answer.citations  # the first turn whole, with its citations
