@@ -13,7 +13,7 @@ from typing import IO, Iterable
 
 from rag import Delta, Final, RagError, Sources
 from rag.present.messages import error_message, message
-from rag.present.render import answer_footer, answer_text, passage_line
+from rag.present.render import answer_footer, answer_sources, answer_text, passage_line
 
 HELP = """commands:
   /sources   the sources of the last answer, with the cited sentences
@@ -80,16 +80,7 @@ class TerminalChat:
         return True
 
     def _sources(self):
-        if self.last is None:
-            return []
-        if self.last.refused:
-            return list(enumerate(self.last.related, 1))
-        seen, out = set(), []
-        for c in self.last.citations:
-            if c.n not in seen:
-                seen.add(c.n)
-                out.append((c.n, c))
-        return out
+        return answer_sources(self.last) if self.last is not None else []
 
     def show_sources(self) -> None:
         sources = self._sources()

@@ -6,7 +6,7 @@ import html
 
 from rag import RagError
 from rag.present.messages import error_message, language_label, message
-from rag.present.render import document_html
+from rag.present.render import answer_sources, document_html
 
 # After the viewer is filled: scroll the viewer box (only it, not the page) to the cited span.
 SCROLL_JS = (
@@ -20,14 +20,9 @@ def source_choices(answer) -> list[tuple[str, str]]:
     """(label, value) for the "open a source" radio: the passages the answer cites, else the related."""
     if answer is None:
         return []
-    if answer.refused:
-        return [(f"{p.document} · {p.language}", f"r{i}") for i, p in enumerate(answer.related)]
-    seen, out = set(), []
-    for c in answer.citations:
-        if c.n not in seen:
-            seen.add(c.n)
-            out.append((f"[{c.n}] {c.document} · {c.language}", f"c{c.n}"))
-    return out
+    if answer.refused:  # values index answer.related from 0
+        return [(f"{p.document} · {p.language}", f"r{n - 1}") for n, p in answer_sources(answer)]
+    return [(f"[{n}] {c.document} · {c.language}", f"c{n}") for n, c in answer_sources(answer)]
 
 
 def _chosen(answer, value: str):

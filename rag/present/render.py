@@ -10,7 +10,7 @@ import re
 from typing import Mapping, Sequence
 
 from rag.present.messages import language_label, message
-from rag.types import Answer, Passage
+from rag.types import Answer, Citation, Passage
 
 
 def _snippet(text: str, width: int) -> str:
@@ -63,6 +63,17 @@ def answer_footer(a: Answer) -> str:
         lines.append(f"{message('related', lang)}:")
         lines += [passage_line(i, p) for i, p in enumerate(a.related, 1)]
     return "\n".join(lines)
+
+
+def answer_sources(a: Answer) -> list[tuple[int, Citation | Passage]]:
+    """The sources a reader can open for an answer, by the number shown: the first citation of each
+    `[n]`; for a refusal, its possibly related passages, numbered from 1."""
+    if a.refused:
+        return list(enumerate(a.related, 1))
+    first: dict[int, Citation] = {}
+    for c in a.citations:
+        first.setdefault(c.n, c)
+    return list(first.items())
 
 
 def escape_md(text: str) -> str:
