@@ -477,3 +477,41 @@ def test_switch_collection_see_its_documents_and_an_answer_citing_only_them(page
     choose_options.click()
     assert page.get_by_role("option", name=re.compile(r"^papiers")).count() == 0
     page.keyboard.press("Escape")
+
+
+def kept_collection(pg) -> str | None:
+    """What the browser keeps of its chosen collection (encrypted: it only tells that it changed)."""
+    return pg.evaluate("localStorage.getItem('rag-collection')")
+
+
+def choose_and_keep(pg, option) -> None:
+    """Choose a collection and wait until the browser has written it down."""
+    before = kept_collection(pg)
+    choose(pg, "collection", option)
+    pg.wait_for_function("before => localStorage.getItem('rag-collection') !== before", arg=before, timeout=30000)
+
+
+def test_the_chosen_collection_is_chosen_again_after_a_reload(page):
+    """The browser keeps the picker's choice in its localStorage: a reload chooses it again. (A choice
+    deleted meanwhile falls back to the default one: tests/test_page_collections.py.)"""
+    picked = "document.querySelector('#collection input').value"
+    assert kept_collection(page) is None  # nothing chosen yet
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_text("Manage collections").click()
+    page.fill("#collection-name input", "memoire")
+    page.click("#create-collection")
+    page.wait_for_selector("#collection-result >> text=Created the collection memoire", timeout=30000)
+    page.wait_for_function("localStorage.getItem('rag-collection')", timeout=30000)  # made, so chosen and kept
+    choose_and_keep(page, re.compile(r"^rag_chunks"))
+    choose_and_keep(page, re.compile(r"^memoire"))
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function(f"{picked}.startsWith('memoire')", timeout=30000)
+    page.wait_for_timeout(1000)
+    assert page.evaluate(picked).startswith("memoire")  # and it stays there
+    # leave the server as it was: delete it, and the default one is chosen (and kept) again
+    page.get_by_role("tab", name="Documents").click()
+    page.get_by_text("Manage collections").click()
+    page.click("#delete-collection")
+    page.wait_for_selector("#collection-result >> text=Deleted the collection memoire.", timeout=30000)
+    page.wait_for_function(f"{picked}.startsWith('rag_chunks')", timeout=30000)

@@ -1,10 +1,12 @@
 """The page's collection picker and scoped questions, at the function level with the fake backends:
 the chat, the Documents tab and the saved conversations follow the chosen collection; collections
 are created (names checked) and deleted (never the default one, nothing else removed) from the page;
-a question limited to some documents or languages is answered from them only, and a scope that
-matches nothing is said in the chat. The same in a real browser: tests/test_browser.py."""
+the browser keeps its choice, chosen again on load while it exists; a question limited to some
+documents or languages is answered from them only, and a scope that matches nothing is said in the
+chat. The same in a real browser: tests/test_browser.py."""
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +15,8 @@ from rag import ConversationStore
 import gradio as gr
 
 from ui.app import create_app
-from ui.collection_picker import collection_choices, create_collection, delete_collection, scope_choices
+from ui.collection_picker import (COLLECTION_KEY, collection_choices, collection_on_load, create_collection,
+                                  delete_collection, scope_choices)
 from ui.conversations import choices
 
 FR = "000_e2aec77d374aef68.txt"
@@ -120,6 +123,62 @@ def test_choosing_a_collection_starts_a_fresh_chat(page):
     assert clear.name == "clear_all"  # the picker moved by the reader, not by a reopened conversation
     out = dict(zip(clear.outputs, clear.fn("b1", request())))
     assert out[clear.outputs[0]] == [] and out[clear.outputs[7]] is None  # nothing open: a new conversation
+
+
+EXISTING = ["papers", "rag_chunks"]
+
+
+@pytest.mark.parametrize("stored, existing, chosen, kept", [
+    ("papers", EXISTING, "papers", "papers"),  # chosen last and still there: chosen again
+    ("rag_chunks", EXISTING, "rag_chunks", "rag_chunks"),  # the default, chosen on purpose, stays chosen
+    ("", EXISTING, "rag_chunks", ""),  # never chose: the default, and nothing kept (it follows the default)
+    (None, EXISTING, "rag_chunks", ""),
+    ("theses", EXISTING, "rag_chunks", "rag_chunks"),  # deleted meanwhile: the default, kept instead
+    ("papers", [], "rag_chunks", "rag_chunks"),
+    ("Papers", EXISTING, "rag_chunks", "rag_chunks"),  # names are exact
+    ("papers", None, "rag_chunks", "papers"),  # the store cannot list them: the default for now, nothing forgotten
+    (42, EXISTING, "rag_chunks", ""),  # not a name (the browser's storage edited by hand)
+    (["papers"], EXISTING, "rag_chunks", ""),
+])
+def test_the_collection_chosen_on_load(stored, existing, chosen, kept):
+    assert collection_on_load(stored, existing, "rag_chunks") == (chosen, kept)
+
+
+def test_the_page_chooses_again_the_collection_this_browser_chose_last_while_it_exists(page):
+    restore = _fn(page.demo, "restore_collection")
+    picker, remembered, library, victim, docs, langs, chat = restore.outputs
+    assert picker is _by_id(page.demo, "collection")
+    assert isinstance(remembered, gr.BrowserState) and remembered.storage_key == COLLECTION_KEY
+    assert restore.trigger_after == _fn(page.demo, "localize")._id  # after the words: its summary is the last
+    out = _run(page.demo, "restore_collection", "papers", request())
+    assert out[picker]["value"] == "papers" and ("papers (1 document indexé)", "papers") in out[picker]["choices"]
+    assert out[remembered] == "papers"
+    assert [row[0] for row in out[library]["data"]] == [QUOKKAS] and out[victim]["choices"] == [QUOKKAS]
+    assert out[docs]["choices"] == [QUOKKAS] and out[langs]["choices"] == [("français", "fr")]
+    assert out[chat]["placeholder"].startswith("1 document est indexé")
+    # a browser that never chose gets the default collection and what it holds
+    out = _run(page.demo, "restore_collection", "", request())
+    assert out[picker]["value"] == "rag_chunks" and out[remembered] == ""
+    assert len(out[library]["data"]) == SEEDS
+    # deleted meanwhile (in another tab, by the CLI): the default one, without a word, and kept instead
+    assert page.assistant.delete_collection("papers")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # gr.Warning, outside a request
+        out = _run(page.demo, "restore_collection", "papers", request())
+    assert out[picker]["value"] == "rag_chunks" and out[remembered] == "rag_chunks"
+    assert [v for _, v in out[picker]["choices"]] == ["rag_chunks"] and len(out[library]["data"]) == SEEDS
+
+
+def test_wherever_the_picker_moves_the_browser_keeps_it(page):
+    """Chosen by the reader, a created collection, the default after a delete, a reopened conversation's
+    (each moves the picker: see the tests around): the picker's change writes it to the browser."""
+    picker = _by_id(page.demo, "collection")
+    [keep] = [f for f in page.demo.fns.values() if (picker._id, "change") in [tuple(t) for t in f.targets]
+              and any(isinstance(o, gr.BrowserState) for o in f.outputs)]
+    [remembered] = keep.outputs
+    assert remembered.storage_key == COLLECTION_KEY and keep.inputs == [picker]
+    assert keep.fn("theses") == "theses" and keep.fn("rag_chunks") == "rag_chunks"
+    assert keep.fn(None) == gr.skip()  # an emptied picker is not a choice
 
 
 def test_the_documents_tab_adds_lists_and_deletes_in_the_chosen_collection_only(page, tmp_path):

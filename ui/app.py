@@ -5,7 +5,8 @@ The parts live beside it: the chat turn (chat.py), the saved conversations in th
 Documents tab (library.py), the export (export.py), the page's words (labels.py). The chat, the
 Documents tab and the conversations follow the picker: a question is asked, a document listed,
 added or deleted, a turn saved in the chosen collection, and reopening a conversation chooses its
-collection. Every browser tab gets its
+collection. The browser keeps the picker's choice in its localStorage, so a reload chooses it again
+while it exists. Every browser tab gets its
 own chat history and answers (Gradio keeps component values and State per session); the Assistant
 it shares holds no per-user state. Retrieval runs concurrently, and generation passes through a
 `Gate`: a user whose question waits for the model sees its sources at once and their place in the
@@ -21,7 +22,8 @@ from rag.present.messages import error_message
 
 from .chat import SKIP, chat_turn
 from .collection_picker import CONFIRM_DELETE_JS as CONFIRM_DELETE_COLLECTION_JS
-from .collection_picker import collection_choices, create_collection, delete_collection, scope_choices
+from .collection_picker import (COLLECTION_KEY, collection_choices, collection_on_load, create_collection,
+                               delete_collection, scope_choices)
 
 from .conversations import CONFIRM_DELETE_JS as CONFIRM_DELETE_CONVERSATION_JS
 from .conversations import BROWSER_KEY, browser_secret, choices, listed, new_browser_id, owner_of, restore, save_turn
@@ -152,7 +154,10 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
         current = gr.State(None)  # the id of the open conversation (None: not saved yet)
         # A random id made on the browser's first visit, kept in its localStorage: whose conversations
         # these are when the page has no password.
-        browser = gr.BrowserState("", storage_key=BROWSER_KEY, secret=browser_secret(assistant.settings.home))
+        secret = browser_secret(assistant.settings.home)
+        browser = gr.BrowserState("", storage_key=BROWSER_KEY, secret=secret)
+        # The collection this browser chose last (empty until it chooses one), chosen again on load.
+        remembered = gr.BrowserState("", storage_key=COLLECTION_KEY, secret=secret)
         with gr.Sidebar(label=t("conversations"), open=True, width=300, elem_id="conversations-panel"):
             new = gr.Button(t("new_conversation"), variant="primary", size="sm", elem_id="new-conversation")
             heading = gr.Markdown("### " + say("conversations"), elem_id="conversations-heading")
@@ -168,7 +173,8 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
         with gr.Row(equal_height=False, elem_id="collection-row"):
             with gr.Column(scale=3, min_width=320):
                 intro = gr.Markdown(t("intro"))
-            # Filled with every collection and its document count when the page loads.
+            # Filled with every collection and its document count when the page loads, and set to the
+            # one this browser chose last.
             picker = gr.Dropdown(label=t("collection"), choices=[(assistant.collection, assistant.collection)],
                                  value=assistant.collection, scale=1, min_width=320, elem_id="collection")
         with gr.Tabs():
@@ -203,9 +209,8 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
                         translation = gr.HTML("", elem_id="translation")
                         viewer = gr.HTML("", elem_id="viewer")
             with gr.Tab(t("tab_documents"), id="documents") as docs_tab:
-                library = gr.Dataframe(
+                library = gr.Dataframe(  # filled on load with the chosen collection's documents
                     headers=library_headers(),
-                    value=lambda: library_rows(assistant),
                     interactive=False,
                     elem_id="library",
                 )
@@ -348,6 +353,22 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
             """The picker moved (chosen, or a reopened conversation's): its documents, scope and summary."""
             return (*refresh(request, collection), *limits(request, collection), summary(request, collection))
 
+        def restore_collection(stored, request: gr.Request):
+            """On load: the collection this browser chose last while it exists (else the default one,
+            which it then keeps), and what it holds: its documents, scope and summary."""
+            try:
+                existing = [c.name for c in assistant.collections()]
+            except rag.RagError:  # the picker then offers the default one alone
+                existing = None
+            chosen, keep = collection_on_load(stored, existing, assistant.collection)
+            picked = gr.update(choices=collection_choices(assistant, request_language(request)), value=chosen)
+            return (picked, keep, *show_collection(chosen, request))
+
+        def remember(collection: str | None):
+            """The picker moved (chosen, created, back to the default after a delete, a reopened
+            conversation's): the browser keeps it for its next visit."""
+            return collection or gr.skip()
+
         def do_create(name: str, browser_id: str, request: gr.Request):
             """Make a collection and choose it; the chat starts afresh there. A refused name changes nothing
             but the reply."""
@@ -407,14 +428,16 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
         # reopened conversation moves the picker without clearing it.
         picker.input(clear_all, [browser], outs, queue=False, api_name=False)
         picker.change(show_collection, [picker], [library, victim, scope_docs, scope_langs, chat], api_name=False)
+        picker.change(remember, [picker], [remembered], queue=False, api_name=False)
         made = [collection_result, new_name, picker, *outs]
         create.click(do_create, [new_name, browser], made, api_name=False)
         new_name.submit(do_create, [new_name, browser], made, api_name=False)
         drop_collection.click(do_drop, [picker, browser], [collection_result, picker, *outs],
                               js=CONFIRM_DELETE_COLLECTION_JS, api_name=False)
-        demo.load(refresh, None, [library, victim], api_name=False)
-        demo.load(limits, None, [scope_docs, scope_langs], api_name=False)
-        demo.load(localize, None, targets, api_name=False)
+        # After the words: the chosen collection's summary replaces the default one's that localize sets.
+        demo.load(localize, None, targets, api_name=False).then(
+            restore_collection, [remembered], [picker, remembered, library, victim, scope_docs, scope_langs, chat],
+            api_name=False)
     demo.rag_i18n = t  # for ui.server, which mounts the page: Gradio takes the translations there
     return demo
 

@@ -1,16 +1,21 @@
 """The page's collection picker: the collections with their document counts, creating one, deleting
-one (asked first, in the browser's language; never the default one), and what a question in the
-chosen collection may be limited to (its documents, their languages).
+one (asked first, in the browser's language; never the default one), what a question in the
+chosen collection may be limited to (its documents, their languages), and which one the page chooses
+when it loads: the one this browser chose last, kept in its localStorage, while it still exists.
 
 The chosen collection's name comes back from the browser with every event, so it is only ever used
 through `Assistant.in_collection`, which checks it. Kept free of Gradio so it can be tested directly.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from rag import SUPPORTED_LANGUAGES, RagError
 from rag.present.messages import error_message, language_label
 
 from .labels import browser_text_js, say
+
+COLLECTION_KEY = "rag-collection"  # the localStorage key of the collection this browser chose last
 
 
 def collection_choices(assistant, language: str = "en") -> list[tuple[str, str]]:
@@ -24,6 +29,24 @@ def collection_choices(assistant, language: str = "en") -> list[tuple[str, str]]
     return [(say("collection_choice_one" if c.documents == 1 else "collection_choice", language,
                  name=c.name, n=c.documents) + (say("collection_default_mark", language) if c.default else ""),
              c.name) for c in infos]
+
+
+def collection_on_load(stored, existing: Collection[str] | None, default: str) -> tuple[str, str]:
+    """(the collection the page chooses on load, the name the browser keeps) given the name it kept
+    (`stored`: anything, it comes from the browser), the collections that exist (None: the store
+    cannot list them) and the assistant's default one.
+
+    The stored one while it exists. One deleted meanwhile (in another tab, by the CLI) gives the
+    default, which replaces the stored name: Gradio's BrowserState never writes an empty value, so
+    forgetting is keeping the default's name. A browser that never chose keeps nothing (it follows
+    the default), and a store that cannot list its collections forgets nothing."""
+    if not isinstance(stored, str) or not stored:
+        return default, ""
+    if existing is None:
+        return default, stored
+    if stored in existing:
+        return stored, stored
+    return default, default
 
 
 def create_collection(assistant, name: str, language: str = "en") -> tuple[str, str | None]:
