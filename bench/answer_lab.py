@@ -29,6 +29,7 @@ from typing import Callable, Sequence
 
 from rag import Delta, Final, load_settings
 from rag.answering.checks import finish, refusal, sentence_similarity
+from rag.answering.evidence import with_evidence
 from rag.answering.excerpts import Excerpt, with_sentences
 from rag.answering.generate import stream_answer
 from rag.answering.prompts import DEFAULT, USER_TURN, Example, Prompts
@@ -38,8 +39,10 @@ from rag.evaluation.datasets import load_cases
 from rag.evaluation.harness import build_index
 from rag.evaluation.metrics import answer_correct, answer_summary as summarize
 from rag.text.language import detect
+from rag.text.numbers import quantities
 from rag.text.overlap import bigrams
 from rag.text.patterns import CITED
+from rag.text.tokenize import tokens
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -109,15 +112,58 @@ def _novelty(text: str, question: str) -> float:
     return len(mine - bigrams(question)) / len(mine) if mine else 0.0
 
 
+def _numbers(text: str) -> list[frozenset[float]]:
+    return [q.values for q in quantities(CITED.sub("", text))]
+
+
+def _same_numbers(a: str, b: str) -> bool:
+    """Every number of each answer has a reading in the other (by value; "5,500" is "5 500")."""
+    na, nb = _numbers(a), _numbers(b)
+    return all(any(x & y for y in nb) for x in na) and all(any(x & y for x in na) for y in nb)
+
+
+def _same_sentence(a, b) -> bool:
+    """The two answers cite at least one sentence in common (same document, same span)."""
+    return bool({(c.document, c.start) for c in a.citations} & {(c.document, c.start) for c in b.citations})
+
+
+def _new_words(text: str, question: str, language: str) -> set[str]:
+    return set(tokens(CITED.sub("", text), language)) - set(tokens(question, language))
+
+
+def _same_words(a: str, b: str, question: str, language: str) -> bool:
+    """At least half of the first answer's keywords that the question lacks are in the second."""
+    mine = _new_words(a, question, language)
+    return not mine or len(mine & _new_words(b, question, language)) / len(mine) >= 0.5
+
+
+AGREE_RULES = {
+    "answered": lambda a, b, q, lang: True,
+    "numbers": lambda a, b, q, lang: _same_numbers(a.text, b.text),
+    "sentence": lambda a, b, q, lang: _same_sentence(a, b),
+    "words": lambda a, b, q, lang: _same_words(a.text, b.text, q, lang),
+    "numbers+sentence": lambda a, b, q, lang: _same_numbers(a.text, b.text) and _same_sentence(a, b),
+    "numbers+words": lambda a, b, q, lang: _same_numbers(a.text, b.text) and _same_words(a.text, b.text, q, lang),
+}
+
+
+def _read_raws(path) -> dict:
+    return {r["id"]: r for r in map(json.loads, Path(path).read_text().splitlines())}
+
+
 def post(args) -> None:
-    """Re-run only the checks after generation (`finish`) on saved raw replies."""
+    """Re-run only the checks after generation (`finish`) on saved raw replies.
+
+    `--agree RAWS`: agreement between two readings. RAWS are the same questions replayed with the
+    excerpts in reverse order (`replay --reverse --save`); an answer is shown only when the second
+    reading is answered too and agrees with it under `--agree-rule`, otherwise it is refused."""
     # a variant's own reading of the reply (e.g. 'quote' drops its quote line)
     read_reply = VARIANTS[args.variant]().prompts.read_reply
     settings = load_settings()
-    raws = {}
-    for line in Path(args.raws).read_text().splitlines():
-        r = json.loads(line)
-        raws[r["id"]] = r
+    raws = _read_raws(args.raws)
+    second = _read_raws(args.agree) if args.agree else {}
+    rule = AGREE_RULES[args.agree_rule]
+    disagreed = 0
     thresholds = [float(t) for t in args.threshold.split(",")]
     records: dict[float, list] = {t: [] for t in thresholds}
     for case, a, (question, language, passages, excerpts) in contexts(args):
@@ -140,10 +186,26 @@ def post(args) -> None:
                             min_similarity=t)
             if args.novelty and not answer.refused and _novelty(answer.text, question) < args.novelty:
                 answer = refusal(question, language, passages)
+            if args.agree and not answer.refused:
+                r2 = second.get(case.id)
+                other = None
+                if r2 is not None and r2["raw"] is not None:
+                    context2 = list(reversed(context)) if not args.reverse else list(context)
+                    other = finish(question, language, read_reply(r2["raw"]), context2, passages,
+                                   refuse_ungrounded=not args.keep_ungrounded,
+                                   similarity=sentence_similarity(a.retriever) if args.meaning else None,
+                                   min_similarity=t)
+                if other is None or other.refused or not rule(answer, other, question, language):
+                    answer = refusal(question, language, passages)
+                    disagreed += t == thresholds[0]
+            if args.evidence and answer.refused:
+                answer = with_evidence(answer, context, sentence_similarity(a.retriever))
             records[t].append(_record(case, answer, passages, settings.context_k))
             if args.verbose and (answer.refused != r["refused"] or answer.text != r["answer"]):
                 print(f"  t={t} {case.id} {case.answerable}: {r['answer'][:60]!r} -> {answer.text[:70]!r} "
                       f"correct={records[t][-1]['correct']}")
+    if args.agree:
+        print(f"refused for want of agreement ({args.agree_rule}): {disagreed}")
     for t in thresholds:
         print(f"threshold {t}:", end=" ")
         _print_summary(records[t])
@@ -345,7 +407,8 @@ def _record(case, answer, passages, context_k: int, first: float = 0.0, total: f
 def _print_summary(records) -> None:
     s = summarize(records)
     keys = ("answer_accuracy", "wrong_answers_shown", "answer_accuracy_any_language", "citation_precision_answer",
-            "citation_precision_gold", "language_match", "false_refusal_rate", "unanswerable_refusal_rate")
+            "citation_precision_gold", "language_match", "false_refusal_rate", "unanswerable_refusal_rate",
+            "refusals_with_evidence", "evidence_holds_answer")
     print(json.dumps({k: (round(s[k], 3) if s[k] is not None else None) for k in keys}))
     print("first token p50", s["latency_ms"]["first_token"]["p50"], "total p50", s["latency_ms"]["total"]["p50"])
 
@@ -466,6 +529,10 @@ def main() -> None:
     o.add_argument("--reverse", action="store_true", help="the raws were replayed with --reverse")
     o.add_argument("--oracle", action="store_true", help="the raws were replayed with --oracle")
     o.add_argument("--novelty", type=float, default=0.0, help="refuse answers with less new content")
+    o.add_argument("--evidence", action="store_true", help="refusals quote the closest sentence (as the product)")
+    o.add_argument("--agree", help="a second reading's raws (replay --reverse --save): show only what both say")
+    o.add_argument("--agree-rule", default="numbers", choices=sorted(AGREE_RULES),
+                   help="what two readings must share to agree")
     args = ap.parse_args()
     {"capture": capture, "replay": replay, "post": post}[args.cmd](args)
 
