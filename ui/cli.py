@@ -464,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name not in ("collections", "model", "eval"):
             what = ("only the conversations of this collection (default: all of them)" if name == "conversations"
                     else "the collection to use (default: RAG_COLLECTION)"
-                    + ("; the page's first choice" if name == "serve" else ""))
+                    + ("; the page's choice for a browser that has not chosen one" if name == "serve" else ""))
             command.add_argument("--collection", metavar="NAME", default=None, help=what)
 
     # After the loop above: settings are not a collection's.
