@@ -174,6 +174,8 @@ def post(args) -> None:
                          [Excerpt(p) for p in passages[: settings.context_k]])
         if not context:
             continue  # --oracle, and no shown sentence holds the answer
+        scorer = sentence_similarity(a.retriever)  # the evidence quote always reads by meaning, as the assistant
+        similarity = scorer if args.meaning else None
         for t in thresholds:
             if r["raw"] is None or (passages and max(p.score for p in passages) < args.min_score):
                 # refused before the model was asked (no passage scored high enough)
@@ -182,7 +184,7 @@ def post(args) -> None:
                 continue
             answer = finish(question, language, read_reply(r["raw"]), context, passages,
                             refuse_ungrounded=not args.keep_ungrounded,
-                            similarity=sentence_similarity(a.retriever) if args.meaning else None,
+                            similarity=similarity,
                             min_similarity=t)
             if args.novelty and not answer.refused and _novelty(answer.text, question) < args.novelty:
                 answer = refusal(question, language, passages)
@@ -193,13 +195,13 @@ def post(args) -> None:
                     context2 = list(reversed(context)) if not args.reverse else list(context)
                     other = finish(question, language, read_reply(r2["raw"]), context2, passages,
                                    refuse_ungrounded=not args.keep_ungrounded,
-                                   similarity=sentence_similarity(a.retriever) if args.meaning else None,
+                                   similarity=similarity,
                                    min_similarity=t)
                 if other is None or other.refused or not rule(answer, other, question, language):
                     answer = refusal(question, language, passages)
                     disagreed += t == thresholds[0]
             if args.evidence and answer.refused:
-                answer = with_evidence(answer, context, sentence_similarity(a.retriever))
+                answer = with_evidence(answer, context, scorer)
             records[t].append(_record(case, answer, passages, settings.context_k))
             if args.verbose and (answer.refused != r["refused"] or answer.text != r["answer"]):
                 print(f"  t={t} {case.id} {case.answerable}: {r['answer'][:60]!r} -> {answer.text[:70]!r} "
