@@ -1,12 +1,18 @@
-"""One ingestion at a time per data directory: an advisory file lock, refused at once when held."""
+"""One ingestion at a time per data directory: an advisory file lock, refused at once when held.
+
+The thread that holds it may take it again (an upload checks its name, copies its file and
+ingests it under one hold); the file is unlocked when its outermost hold ends."""
 from __future__ import annotations
 
 import fcntl
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from rag.errors import IndexBusy
+
+_held = threading.local()  # the lock files this thread holds, and how many times each
 
 
 @contextmanager
@@ -14,6 +20,15 @@ def index_lock(home: Path) -> Iterator[None]:
     """Hold `home`/ingest.lock for the block; a second holder fails at once, clearly."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / "ingest.lock"
+    key = str(path.resolve())
+    counts: dict[str, int] = _held.__dict__.setdefault("counts", {})
+    if counts.get(key):
+        counts[key] += 1
+        try:
+            yield
+        finally:
+            counts[key] -= 1
+        return
     with path.open("a+") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -21,7 +36,9 @@ def index_lock(home: Path) -> Iterator[None]:
             raise IndexBusy(
                 f"another ingestion is running on {home} (lock {path}); wait for it to finish"
             ) from None
+        counts[key] = 1
         try:
             yield
         finally:
+            del counts[key]
             fcntl.flock(f, fcntl.LOCK_UN)
