@@ -455,7 +455,7 @@ class Assistant:
         uploads.check_name(name)
         # Checked, copied and ingested under one hold of the lock: two uploads of one new name cannot
         # both pass the check and then write over each other's copy.
-        with index_lock(self._own_settings.home):
+        with index_lock(self._own_settings.home, nested=True):
             uploads.check_upload(src, name, self.settings, {d.document: d.sha256 for d in self.documents()})
             dest, fresh = uploads.keep_copy(src, self.place.uploads, name)
             report = self.ingest([dest])

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from rag import Assistant, ConfigError, InvalidInput, Settings
 
 from . import guard
+from .export import prune_exports
 from .gate import Gate
 from .http_api import api_routes
 
@@ -109,6 +110,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ke
     import uvicorn
 
     app = build_server(assistant, keys=keys, login=login, host=host)
+    prune_exports()  # what a server that stopped without cleaning left behind
     shown = f"[{host}]" if ":" in host else host
     print(f"serving the page at http://{shown}:{port}/ and the API at http://{shown}:{port}/v1 "
           f"(schema: /openapi.json; API keys {'required' if keys else 'not required'})", flush=True)
