@@ -259,8 +259,15 @@ class Assistant:
         """The documents a question is limited to: those named (all if none) whose language is one of
         `languages` (all if none; `zh` covers `zh-Hans` and `zh-Hant`). None when nothing limits it.
         A name that is not indexed, or a scope that leaves no document, is InvalidInput naming it."""
-        documents = [d for d in (documents or ()) if d]
-        languages = [lang for lang in (languages or ()) if lang]
+        documents = list(dict.fromkeys(d for d in (documents or ()) if d))
+        languages = list(dict.fromkeys(lang for lang in (languages or ()) if lang))
+        # Bounded before the work below, which costs documents x languages.
+        for what, given, limit, variable in (("documents", documents, self.settings.max_scope_documents,
+                                              "RAG_MAX_SCOPE_DOCUMENTS"),
+                                             ("languages", languages, self.settings.max_scope_languages,
+                                              "RAG_MAX_SCOPE_LANGUAGES")):
+            if len(given) > limit:
+                raise InvalidInput(f"the scope names {len(given)} {what}; the limit is {limit} ({variable})")
         if not documents and not languages:
             return None
         indexed = {d.document: d.language for d in self.documents()}
@@ -321,8 +328,9 @@ class Assistant:
             question = question[:limit]
             notices.append(message("truncated", language, n=limit))
         try:
-            standalone = rewrite_followup(question, history or (), self.llm, self.settings.history_tokens,
-                                          self.prompts)
+            turns = list(history or ())
+            turns = turns[max(0, len(turns) - self.settings.history_turns):]  # the latest ones
+            standalone = rewrite_followup(question, turns, self.llm, self.settings.history_tokens, self.prompts)
             rewrite_failed = None
         except RagError as e:
             # The backend is down: retrieve with the question as asked, show the sources, then say
@@ -444,14 +452,19 @@ class Assistant:
         """
         src = Path(path)
         name = name or src.name
-        uploads.check_upload(src, name, self.settings, {d.document: d.sha256 for d in self.documents()})
-        dest, fresh = uploads.keep_copy(src, self.place.uploads, name)
-        report = self.ingest([dest])
-        if report.skipped:
-            if fresh:
-                dest.unlink(missing_ok=True)
-            raise UnreadableFile(name, report.skipped[0][1])
-        return report
+        uploads.check_name(name)
+        # Checked, copied and ingested under one hold of the lock: two uploads of one new name cannot
+        # both pass the check and then write over each other's copy.
+        with index_lock(self._own_settings.home, nested=True):
+            uploads.check_upload(src, name, self.settings, {d.document: d.sha256 for d in self.documents()})
+            dest, fresh = uploads.keep_copy(src, self.place.uploads, name)
+            report = self.ingest([dest])
+            if report.skipped:
+                if fresh:
+                    dest.unlink(missing_ok=True)
+                raise UnreadableFile(name, report.skipped[0][1])
+        # The report names the upload as its sender named it, not where its copy is kept.
+        return dataclasses.replace(report, duplicates=tuple((name, doc) for _, doc in report.duplicates))
 
     def translate(self, text: str, language: str) -> str:
         """A machine translation of `text` into `language`, by the configured LLM (a reading aid)."""

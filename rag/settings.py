@@ -183,6 +183,21 @@ class Settings(BaseSettings):
     history_tokens: int = Field(
         default=300, ge=0, description="Budget of past conversation used to rewrite a follow-up question."
     )
+    history_turns: int = Field(
+        default=10, ge=0, le=1000,
+        description="Most earlier turns (a question and its answer) used to rewrite a follow-up question, the "
+        "latest ones; each is also cut to `RAG_HISTORY_TOKENS`, so a long earlier turn cannot fill the prompt.",
+    )
+    max_scope_documents: int = Field(
+        default=1000, ge=1,
+        description="Most documents a question or search may be limited to (`documents`); a longer list is "
+        "refused before any work.",
+    )
+    max_scope_languages: int = Field(
+        default=10, ge=1,
+        description="Most languages a question or search may be limited to (`languages`); a longer list is "
+        "refused before any work.",
+    )
     min_score: float = Field(
         default=0.32,
         ge=-1.0,
@@ -226,6 +241,18 @@ class Settings(BaseSettings):
     auth_file: Path | None = Field(
         default=None, description="A file whose first line is the web page's `USER:PASSWORD` (see `RAG_AUTH`)."
     )
+    allowed_hosts: str = Field(
+        default="",
+        description="Names `rag serve` answers to besides 127.0.0.1, localhost, [::1] and the address it is "
+        "bound to, comma-separated: a proxy's public name (`rag.example.org`), or `*` for any. A request "
+        "with another `Host` is refused (400), and so is a browser's request from a page whose origin is "
+        "not one of these (403): other websites cannot drive the server.",
+    )
+    max_queue: int = Field(
+        default=32, ge=0,
+        description="Questions from the HTTP API that may wait for the model; one more gets a 429 with "
+        "`Retry-After` (the page has its own queue, bounded as well).",
+    )
 
     @field_validator("chroma_url", "llm_base_url", "embed_base_url", "embed_query_model", "language",
                      "api_keys", "api_keys_file", "auth", "auth_file", mode="before")
@@ -256,6 +283,16 @@ class Settings(BaseSettings):
         if v not in STORE_BACKENDS:
             raise ValueError(f"unknown store backend {v!r}; known: {', '.join(STORE_BACKENDS)}")
         return v
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, v: str) -> str:
+        items = [h.strip().lower() for h in v.split(",") if h.strip()]
+        bad = [h for h in items if h != "*" and (not h.isascii() or any(c in h for c in "/@ \t?#"))]
+        if bad:
+            raise ValueError(f"not a host name: {', '.join(map(repr, bad))} (give names like "
+                             "rag.example.org, without scheme, path or port)")
+        return ",".join(dict.fromkeys(items))
 
     @field_validator("upload_types")
     @classmethod

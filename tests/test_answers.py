@@ -12,6 +12,8 @@ VI_DOC = "003_912a6ae6278a5b97.txt"
     ([("q1", "a1"), ("q2", "a2")], 300, [("q1", "a1"), ("q2", "a2")]),
     ([("q1 " * 200, "a1"), ("q2", "a2")], 100, [("q2", "a2")]),  # the old long turn does not fit
     ([("q", "long answer " * 400)], 50, [("q", ("long answer " * 400)[-100:])]),  # one turn: its end
+    # one turn whose question is too long: the question's start and the answer's end, never the whole
+    ([("long question " * 10**4, "a")], 50, [(("long question " * 10**4)[:100], "a")]),
 ])
 def test_recent_history_keeps_the_latest_turns_within_budget(history, budget, kept):
     assert recent_history(history, budget) == kept
@@ -97,3 +99,12 @@ def test_numbers_follow_the_answer_language(make):
     assistant, _ = make(["柬埔寨逮捕了2.141名诈骗嫌疑人[1]。"], language="zh-Hans")
     answer = assistant.ask("Campuchia đã bắt giữ bao nhiêu nghi phạm liên quan đến lừa đảo?")
     assert "2141名" in answer.text and "2.141" not in answer.text
+
+
+def test_only_the_latest_turns_reach_the_rewrite(make):
+    assistant, llm = make(["Combien au Laos ?", "Réponse [1]."], history_turns=2, history_tokens=10**6)
+    history = [(f"question numéro {i} ?", f"réponse numéro {i}.") for i in range(50)]
+    assistant.ask("Et au Laos ?", history)
+    rewrite_turn = llm.prompts[0][-1]["content"]
+    assert "question numéro 49 ?" in rewrite_turn and "question numéro 48 ?" in rewrite_turn
+    assert "question numéro 47 ?" not in rewrite_turn

@@ -226,7 +226,7 @@ def test_cli_delete_asks_on_a_terminal_and_needs_yes_elsewhere(monkeypatch, caps
 def api(seeds_copy) -> TestClient:
     default, _papers = two_libraries(seeds_copy, Assistant(load_settings(min_score=-1.0)))
     app = FastAPI()
-    api_routes(app, default, Gate(), keys=())
+    api_routes(app, default, Gate())
     return TestClient(app)
 
 

@@ -109,7 +109,7 @@ def test_follow_up_with_the_server_down_fails_once_after_the_sources(make, llm_s
 
 
 @pytest.mark.parametrize("mode,expected", MODES)
-def test_llm_fault_in_the_web_chat_then_recovery(make, llm_server, mode, expected):
+def test_llm_fault_in_the_web_chat_then_recovery(make, llm_server, mode, expected, caplog):
     a = assistant_for(make, llm_server.url)
     if mode != "down":
         llm_server.up(mode)
@@ -121,7 +121,9 @@ def test_llm_fault_in_the_web_chat_then_recovery(make, llm_server, mode, expecte
     assert time.monotonic() - t < TIMEOUT + 1.5
     assert [m["role"] for m in history] == ["user", "assistant"]
     last = history[-1]["content"]
-    assert expected.format(url=llm_server.url) in last and "…" != last
+    # The page says what to do; which server failed, and how, goes to the server's log.
+    assert "the server's log says which and why" in last and llm_server.url not in last and "…" != last
+    assert expected.format(url=llm_server.url) in caplog.text
     if mode.startswith("cut"):
         # the partial reply was on screen, then replaced by the message
         assert any(text.startswith("Campuchia đã bắt giữ") for text in shown[:-1])

@@ -67,7 +67,7 @@ def server(tmp_path_factory) -> Server:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         with running_server([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)],
-                            f"{url}/openapi.json", home / "serve.log", env=env, cwd=ROOT, timeout=120):
+                            f"{url}/", home / "serve.log", env=env, cwd=ROOT, timeout=120):
             yield Server(url, home)
     assert "Traceback" not in (home / "serve.log").read_text(errors="replace")
 
@@ -246,7 +246,7 @@ def test_upload_list_read_search_delete(server):
 
 def test_page_and_schema_on_the_same_port(server):
     assert "Ask the documents" in httpx.get(f"{server.url}/", timeout=30).text
-    paths = httpx.get(f"{server.url}/openapi.json", timeout=30).json()["paths"]
+    paths = server.http("GET", "/openapi.json").json()["paths"]
     assert {"/v1/models", "/v1/chat/completions", "/v1/documents", "/v1/documents/{name}", "/v1/search"} <= set(paths)
 
 

@@ -91,6 +91,59 @@ def test_add_file_rejects_bad_uploads_and_loses_nothing(lib, tmp_path, name, dat
     assert not any((lib.settings.home / "uploads").glob("*")) if (lib.settings.home / "uploads").exists() else True
 
 
+def test_two_uploads_of_one_new_name_at_once_lose_neither(lib, tmp_path, monkeypatch):
+    """Both uploads reach the copy step together when nothing stops them (a barrier holds the first
+    there until the second arrives, or 0.5 s): the name checks run inside the ingestion lock, so the
+    second is refused, clearly, and what is stored is what the accepted one sent."""
+    import threading
+
+    from rag.errors import IndexBusy
+    from rag.ingestion import uploads
+
+    barrier = threading.Barrier(2, timeout=0.5)
+    real_copy = uploads.keep_copy
+
+    def copy_together(src, folder, name):
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other upload never got this far
+        return real_copy(src, folder, name)
+
+    monkeypatch.setattr(uploads, "keep_copy", copy_together)
+    texts = {who: f"Le rapport {who} compte {n} pages sur la vaccination à Lyon.\n" for who, n in (("A", 12), ("B", 40))}
+    results: dict = {}
+
+    def upload(who: str) -> None:
+        src = tmp_path / who / "rapport.txt"
+        src.parent.mkdir()
+        src.write_text(texts[who], encoding="utf-8")
+        try:
+            results[who] = lib.add_file(src, "rapport.txt")
+        except (IndexBusy, InvalidInput) as e:
+            results[who] = e
+
+    threads = [threading.Thread(target=upload, args=(w,)) for w in "AB"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    accepted = [w for w, r in results.items() if not isinstance(r, Exception)]
+    assert len(accepted) == 1, results
+    assert results[accepted[0]].added == ("rapport.txt",)
+    assert lib.document_text("rapport.txt") == texts[accepted[0]]
+    assert (lib.settings.home / "uploads" / "rapport.txt").read_text(encoding="utf-8") == texts[accepted[0]]
+
+
+def test_an_upload_report_names_the_upload_not_where_it_is_kept(lib, tmp_path):
+    (tmp_path / "copy.txt").write_bytes(b"Cambodia arrested 2,141 suspects in Kandal.\n")
+    first = lib.add_file(tmp_path / "copy.txt", "first.txt")
+    again = lib.add_file(tmp_path / "copy.txt", "second.txt")  # same bytes under another name
+    assert first.added == ("first.txt",)
+    assert again.duplicates == (("second.txt", "first.txt"),)
+    assert str(lib.settings.home) not in str(again.to_dict())
+
+
 def test_add_file_over_the_size_limit_is_refused_before_reading(seeds_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_MAX_FILE_MB", "0.001")
     a = Assistant(load_settings())

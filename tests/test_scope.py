@@ -125,3 +125,21 @@ def test_cli_document_and_language_options(seeds_copy, capsys):
     assert main(["search", QUESTION_VI, "--document", "nope.txt"]) == 2
     assert capsys.readouterr().err == ("error: no document named 'nope.txt' in the collection 'rag_chunks' "
                                        "(`rag documents` lists them)\n")
+
+
+@pytest.mark.parametrize("scope,message", [
+    ({"documents": [f"doc{i}.txt" for i in range(1001)]},
+     "the scope names 1001 documents; the limit is 1000 (RAG_MAX_SCOPE_DOCUMENTS)"),
+    ({"languages": [f"l{i}" for i in range(11)]}, "the scope names 11 languages; the limit is 10 (RAG_MAX_SCOPE_LANGUAGES)"),
+])
+def test_a_scope_over_its_bound_is_refused_before_any_work(make, monkeypatch, scope, message):
+    assistant, llm = make()
+    monkeypatch.setattr(type(assistant), "documents", lambda self: pytest.fail("the scope was worked out"))
+    with pytest.raises(InvalidInput) as e:
+        assistant.scope(**scope)
+    assert str(e.value) == message
+
+
+def test_a_name_given_twice_counts_once(make):
+    assistant, _ = make()
+    assert assistant.scope([EN] * 5000) == [EN]

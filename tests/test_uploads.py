@@ -23,6 +23,11 @@ SHA = hashlib.sha256(TEXT).hexdigest()
     ("tool.exe", TEXT, {}, UnreadableFile, ".exe files are not accepted; use one of"),
     ("README", TEXT, {}, UnreadableFile, "no extension files are not accepted"),
     ("big.txt", b"x" * (2 * 2**20), {}, UnreadableFile, "2.0 MiB is over the limit of 1 MiB (RAG_MAX_FILE_MB)"),
+    ("a" * 296 + ".txt", TEXT, {}, InvalidInput, "the file name is 300 bytes long (UTF-8); the limit is 255"),
+    ("é" * 127 + ".txt", TEXT, {}, InvalidInput, "the file name is 258 bytes long"),
+    ("a" * 251 + ".txt", TEXT, {}, None, None),  # 255 bytes: the most a file system takes
+    ("note\x00.txt", TEXT, {}, InvalidInput, "a file name cannot hold NUL or other control characters"),
+    ("note\n.txt", TEXT, {}, InvalidInput, "cannot hold NUL or other control characters"),
 ])
 def test_check_upload(tmp_path, name, content, stored, error, says):
     src = tmp_path / "upload.bin"

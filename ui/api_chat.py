@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag import Answer, Assistant, CollectionNotFound, Delta, Final, InvalidInput, Passage, RagError, Sources
 
 from .api_errors import ApiError, error_body, from_rag_error
-from .gate import Gate
+from .gate import Gate, QueueFull
 
 # How often a request waiting for its turn looks again (and tells its client its place).
 QUEUE_POLL_S = 0.05
@@ -159,12 +159,22 @@ class AnswerStream:
         """The next event, or None at the end; raises the library's errors."""
         return await anyio.to_thread.run_sync(next, self.events, None)
 
+    def reserve(self) -> None:
+        """Take a place in the queue now, before any work: a 429 with `Retry-After` when it is full."""
+        try:
+            self.turn()
+        except QueueFull as e:
+            self.close()
+            raise ApiError(429, f"the server is busy: {e}; try again in {e.retry_after} s (RAG_MAX_QUEUE)",
+                           type="rate_limit_error", code="queue_full",
+                           headers={"Retry-After": str(e.retry_after)}) from None
+
     def turn(self) -> int | None:
         """None once it is this answer's turn at the model, else how many are ahead (never blocks)."""
         if self.inside:
             return None
         if self._waiting is None:
-            self._waiting = self.gate.enter(poll=0)
+            self._waiting = self.gate.enter(poll=0, bounded=True)
         try:
             return next(self._waiting)
         except StopIteration:
@@ -245,6 +255,7 @@ def router(assistant: Assistant, gate: Gate) -> APIRouter:
         options = {"max_tokens": body.max_completion_tokens or body.max_tokens, "temperature": body.temperature,
                    "documents": body.documents, "languages": body.languages}
         answer = AnswerStream(target, gate, question, history, **options)
+        answer.reserve()
         ident, created, model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model_id(assistant)
         try:
             first = await _first_event(answer, request)

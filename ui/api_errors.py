@@ -16,15 +16,19 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rag import BackendUnavailable, DocumentNotFound, IndexBusy, InvalidInput, RagError, UnreadableFile
+from rag.present.messages import public_detail
+
+log = logging.getLogger("rag.api")
 
 
 class ApiError(Exception):
-    """A request the API refuses, with what OpenAI's clients read from it."""
+    """A request the API refuses, with what OpenAI's clients read from it (and headers, e.g. Retry-After)."""
 
     def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
-                 param: str | None = None, code: str | None = None) -> None:
+                 param: str | None = None, code: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
+        self.headers = headers
 
 
 def error_body(message: str, type: str = "invalid_request_error", param: str | None = None,
@@ -37,16 +41,19 @@ def error_response(e: ApiError, headers: dict[str, str] | None = None) -> JSONRe
 
 
 def from_rag_error(e: RagError, param: str | None = None) -> ApiError:
-    """The library's error as the status that fits it; its message was written for people already."""
+    """The library's error as the status that fits it, said as `public_detail` says it: a wrong input
+    as raised; a busy index or a failing backend without the paths and URLs, which go to the log."""
     if isinstance(e, DocumentNotFound):
         return ApiError(404, str(e), param=param, code="document_not_found")
     if isinstance(e, (InvalidInput, UnreadableFile)):
         return ApiError(400, str(e), param=param)
     if isinstance(e, IndexBusy):
-        return ApiError(409, str(e), type="conflict_error", code="index_busy")
+        return ApiError(409, f"the index is being updated ({public_detail(e)}); try again when it is done",
+                        type="conflict_error", code="index_busy")
     if isinstance(e, BackendUnavailable):
-        return ApiError(503, str(e), type="server_error", code="backend_unavailable")
-    return ApiError(500, str(e), type="server_error")
+        return ApiError(503, f"a service the answer needs is unavailable: {public_detail(e)}; try again in a moment",
+                        type="server_error", code="backend_unavailable")
+    return ApiError(500, f"internal error: {public_detail(e)}", type="server_error")
 
 
 _UNION_MEMBER = re.compile(r"^(str|int|float|bool|none|[\w-]+\[.*\])$")
@@ -75,8 +82,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, e: ApiError):
-        headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
-        return error_response(e, headers)
+        return error_response(e, e.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, e: RequestValidationError):
@@ -99,5 +105,5 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, e: Exception):
         # A bug of ours: the client gets the shape and no traceback; the log keeps the trace.
-        logging.getLogger("rag.api").exception("unexpected error on %s", request.url.path)
+        log.exception("unexpected error on %s", request.url.path)
         return error_response(ApiError(500, "internal error: see the server's log", type="server_error"))

@@ -14,6 +14,9 @@ queue in the chat.
 """
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import gradio as gr  # after `rag` (imported by the ui package): the offline switches are set
 
 import rag
@@ -80,6 +83,22 @@ class _GoneCollection:
 # The sidebar opens over the page on a phone: there it starts closed (its toggle opens it).
 CLOSE_SIDEBAR_ON_PHONE_JS = """() => { if (window.innerWidth < 768) {
   const toggle = document.querySelector('#conversations-panel.open .toggle-button'); if (toggle) toggle.click(); } }"""
+
+
+CACHE_SWEEP_S, CACHE_AGE_S = 600, 3600
+
+
+def forget_uploads(paths: list[str], cache: str) -> None:
+    """Delete the page's uploaded files from Gradio's cache (and their folders, once empty); a path
+    outside the cache is never touched."""
+    root = Path(cache).resolve()
+    for p in paths:
+        path = Path(p).resolve()
+        if path.is_relative_to(root) and path != root:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                if path.parent != root:
+                    path.parent.rmdir()
 
 
 def create_app(assistant, gate: Gate | None = None, conversations=None):
@@ -149,7 +168,9 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
     # The page's own words follow the browser's language (ui/labels.py); answers follow the question's.
     accepted = ", ".join(types)  # named in the upload box's label
     t = gr.I18n(**translations(types=accepted))
-    with gr.Blocks(title="Ask the documents") as demo:
+    # Uploads and exports pass through Gradio's cache: what is older than an hour is deleted every
+    # ten minutes, and all of it when the server stops (an upload's own copy is deleted once added).
+    with gr.Blocks(title="Ask the documents", delete_cache=(CACHE_SWEEP_S, CACHE_AGE_S)) as demo:
         answers = gr.State([])
         current = gr.State(None)  # the id of the open conversation (None: not saved yet)
         # A random id made on the browser's first visit, kept in its localStorage: whose conversations
@@ -334,8 +355,11 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
             return gr.update(choices=collection_choices(assistant, request_language(request)))
 
         def do_add(paths, request: gr.Request, collection: str | None = None, progress=gr.Progress()):
-            msg = add_files(library_of(collection), [str(p) for p in (paths or [])], progress,
-                            request_language(request))
+            paths = [str(p) for p in (paths or [])]
+            try:
+                msg = add_files(library_of(collection), paths, progress, request_language(request))
+            finally:
+                forget_uploads(paths, demo.GRADIO_CACHE)  # added ones were copied into the library
             return (msg, None, *refresh(request, collection), *limits(request, collection), counts(request),
                     summary(request, collection))
 

@@ -65,7 +65,7 @@ def chat_turn(assistant, question: str, history: list[dict], gate: Gate | None =
         for event in events:  # lazily: deltas must stream
             yield show(event)
     except RagError as e:
-        history[-1]["content"] = f"⚠️ {error_message(e, language)}"
+        history[-1]["content"] = f"⚠️ {error_message(e, language, remote=True)}"
         yield _copy(history), "", SKIP, None
     finally:
         if events is not None:

@@ -57,7 +57,7 @@ def create_collection(assistant, name: str, language: str = "en") -> tuple[str, 
     try:
         assistant.create_collection(name)
     except RagError as e:  # a name that breaks the rule or is taken: said with the rule or the name
-        return f"⚠️ {error_message(e, language)}", None
+        return f"⚠️ {error_message(e, language, remote=True)}", None
     return say("collection_created", language, name=name), name
 
 
@@ -70,7 +70,7 @@ def delete_collection(assistant, name: str, language: str = "en") -> tuple[str, 
     try:
         deleted = assistant.delete_collection(name)
     except RagError as e:  # an ingestion running on it, a store that cannot be reached
-        return f"⚠️ {error_message(e, language)}", False
+        return f"⚠️ {error_message(e, language, remote=True)}", False
     return say("collection_deleted" if deleted else "collection_not_found", language, name=name), deleted
 
 

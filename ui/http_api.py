@@ -1,16 +1,16 @@
 """The JSON API's routes and rules, ready to be served beside the page (ui/server.py).
 
 - `api_routes` puts the chat (ui/api_chat.py) and library (ui/api_library.py) routes on an app,
-  behind an API-key check, with OpenAI-shaped errors (ui/api_errors.py).
-- `BodyLimit` refuses an over-large body with a 413 before it is read into memory.
+  with OpenAI-shaped errors (ui/api_errors.py). The API keys are checked before any route, by
+  `ui.guard.KeyCheck`, before the body is read.
+- `BodyLimit` refuses an over-large body with a 413 before it is read into memory: the upload route
+  gets the file size limit, every other request the JSON one.
 """
 from __future__ import annotations
 
-import hmac
 import json
-from typing import Iterable
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI
 
 from rag import Assistant
 
@@ -24,34 +24,13 @@ MAX_JSON_BYTES = 1 << 20
 MULTIPART_MARGIN = 64 << 10
 
 
-def key_check(keys: Iterable[str]):
-    """A dependency that lets a request through only with `Authorization: Bearer <one of keys>`;
-    with no keys, every request passes (loopback or --no-auth: see ui/server.py)."""
-    accepted = [k.encode() for k in keys]
-
-    async def check(request: Request) -> None:
-        if not accepted:
-            return
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "missing API key: send it as `Authorization: Bearer KEY`", code="invalid_api_key")
-        given = token.strip().encode()
-        # compare_digest against every key (not `in`): the time taken says nothing about a key.
-        if not any([hmac.compare_digest(given, k) for k in accepted]):
-            raise ApiError(401, "incorrect API key", code="invalid_api_key")
-
-    return check
-
-
-def api_routes(app: FastAPI, assistant: Assistant, gate: Gate, keys: Iterable[str]) -> None:
-    """Add the JSON API to `app`: every `/v1/...` route, key-checked, errors in OpenAI's shape."""
+def api_routes(app: FastAPI, assistant: Assistant, gate: Gate) -> None:
+    """Add the JSON API to `app`: every `/v1/...` route, errors in OpenAI's shape, bodies bounded."""
     api_errors.install(app)
-    guard = [Depends(key_check(keys))]
-    app.include_router(api_chat.router(assistant, gate), dependencies=guard, tags=["chat"])
-    app.include_router(api_library.router(assistant), dependencies=guard, tags=["library"])
+    app.include_router(api_chat.router(assistant, gate), tags=["chat"])
+    app.include_router(api_library.router(assistant), tags=["library"])
 
-    @app.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False,
-                   dependencies=guard)
+    @app.api_route("/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown(path: str):
         # Without it the page (mounted at /) would answer an unknown /v1 path with its own 404.
         raise ApiError(404, f"no such endpoint: /v1/{path}", type="not_found_error", code="unknown_url")
@@ -59,9 +38,14 @@ def api_routes(app: FastAPI, assistant: Assistant, gate: Gate, keys: Iterable[st
     app.add_middleware(BodyLimit, upload_limit=int(assistant.settings.max_file_mb * 2**20) + MULTIPART_MARGIN)
 
 
+UPLOAD_ROUTE = ("POST", "/v1/documents")
+
+
 class BodyLimit:
     """ASGI middleware: a `/v1` request whose body is over its limit gets a 413 in OpenAI's shape,
-    decided from Content-Length, or, for a body sent in chunks, after reading at most the limit."""
+    decided from Content-Length, or, for a body sent in chunks, after reading at most the limit.
+    The upload route's limit is the file size limit's; every other route's is MAX_JSON_BYTES, whatever
+    Content-Type the client claims."""
 
     def __init__(self, app, upload_limit: int) -> None:
         self.app = app
@@ -71,12 +55,12 @@ class BodyLimit:
         if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
-        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
-        limit = self.upload_limit if multipart else MAX_JSON_BYTES
+        upload = (scope.get("method"), scope["path"].rstrip("/")) == UPLOAD_ROUTE
+        limit = self.upload_limit if upload else MAX_JSON_BYTES
         length = headers.get(b"content-length")
         if length is not None:
             if not length.isdigit() or int(length) > limit:
-                return await self._refuse(send, limit, multipart)
+                return await self._refuse(send, limit, upload)
             return await self.app(scope, receive, send)
         # No length given (chunked): read the body here, up to the limit, then hand it on.
         body, more = [], True
@@ -87,7 +71,7 @@ class BodyLimit:
                 return await self.app(scope, _replay([message], receive), send)
             size += len(message.get("body", b""))
             if size > limit:
-                return await self._refuse(send, limit, multipart)
+                return await self._refuse(send, limit, upload)
             body.append(message)
             more = message.get("more_body", False)
         await self.app(scope, _replay(body, receive), send)

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from rag import SUPPORTED_LANGUAGES, RagError
-from rag.present.messages import error_message, language_label
+from rag.present.messages import error_message, language_label, public_detail
 
 from .labels import browser_text_js, say
 
@@ -24,7 +24,7 @@ def library_rows(assistant, language: str = "en") -> list[list]:
         docs = assistant.documents()
     except RagError as e:
         # Said in the table itself: an empty list would read as "your library is empty".
-        return [[say("library_unreadable", language, detail=e), "", "", ""]]
+        return [[say("library_unreadable", language, detail=public_detail(e)), "", "", ""]]
     return [[d.document, language_label(d.language, language), d.chunks, d.ingested_at[:19].replace("T", " ")]
             for d in docs]
 
@@ -60,7 +60,7 @@ def add_files(assistant, paths: list[str], progress=None, language: str = "en") 
         try:
             report = assistant.add_file(p, name)
         except RagError as e:
-            lines.append(f"✗ {say('not_added', language, detail=e)}")
+            lines.append(f"✗ {say('not_added', language, detail=public_detail(e))}")
             continue
         if report.added or report.updated or report.repaired:
             lines.append(f"✓ {say('added', language, name=name, n=report.chunks)}")
@@ -79,7 +79,7 @@ def delete_document(assistant, name: str, language: str = "en") -> str:
     try:
         return say("deleted" if assistant.delete(name) else "not_in_library", language, name=name)
     except RagError as e:
-        return f"⚠️ {error_message(e, language)}"
+        return f"⚠️ {error_message(e, language, remote=True)}"
 
 
 def _confirm_delete_js() -> str:

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 
 from rag import Assistant, ConfigError, InvalidInput, Settings
 
+from . import guard
+from .export import prune_exports
 from .gate import Gate
 from .http_api import api_routes
 
@@ -76,34 +78,39 @@ def check_exposure(host: str, login: tuple[str, str] | None, keys: frozenset[str
 
 
 def build_server(assistant: Assistant, *, keys: frozenset[str] = frozenset(),
-                 login: tuple[str, str] | None = None, gate: Gate | None = None) -> FastAPI:
-    """The FastAPI app: the JSON API's routes first, then the page mounted at `/` behind `login`."""
+                 login: tuple[str, str] | None = None, gate: Gate | None = None, host: str = "127.0.0.1") -> FastAPI:
+    """The FastAPI app: the JSON API's routes first, then the page mounted at `/` behind `login`;
+    in front of both, the checks of ui/guard.py (`host`: the address it will be bound to)."""
     import gradio as gr
 
     from .app import CSS, create_app
 
-    gate = gate or Gate(limit=max(1, assistant.settings.llm_concurrency))
+    s = assistant.settings
+    gate = gate or Gate(limit=max(1, s.llm_concurrency), max_waiting=s.max_queue)
     app = FastAPI(
         title="rag: ask your documents",
         summary="Cited answers over your documents, OpenAI-compatible (see docs/api.md).",
         version="1",
     )
     app.state.gate = gate
-    api_routes(app, assistant, gate, keys)
+    api_routes(app, assistant, gate)
     page = create_app(assistant, gate=gate)
     # Retrieval is cheap and runs for many users at once; the shared Gate queues the generations.
     page.queue(default_concurrency_limit=16, max_size=128)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app, page, path="/", auth=login, css=CSS, theme=gr.themes.Soft(), i18n=getattr(page, "rag_i18n", None),
-        show_error=True, max_file_size=int(assistant.settings.max_file_mb * 2**20),
+        show_error=True, max_file_size=int(s.max_file_mb * 2**20),
     )
+    guard.install(app, host=host, allowed_hosts=s.allowed_hosts, keys=keys)
+    return app
 
 
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, keys: frozenset[str] = frozenset(),
           login: tuple[str, str] | None = None) -> None:
     import uvicorn
 
-    app = build_server(assistant, keys=keys, login=login)
+    app = build_server(assistant, keys=keys, login=login, host=host)
+    prune_exports()  # what a server that stopped without cleaning left behind
     shown = f"[{host}]" if ":" in host else host
     print(f"serving the page at http://{shown}:{port}/ and the API at http://{shown}:{port}/v1 "
           f"(schema: /openapi.json; API keys {'required' if keys else 'not required'})", flush=True)

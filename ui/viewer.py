@@ -65,7 +65,7 @@ def translate_source(assistant, answer, value: str) -> str:
     try:
         out = assistant.translate(text, answer.language)
     except RagError as e:
-        return f"<p>⚠️ {html.escape(error_message(e, lang))}</p>"
+        return f"<p>⚠️ {html.escape(error_message(e, lang, remote=True))}</p>"
     return (
         f"<blockquote>{html.escape(' '.join(text.split()))}</blockquote>"
         f'<p class="machine">{html.escape(message("machine_translation", lang, name=name))}</p>'

@@ -26,8 +26,8 @@ def recent_history(history: History, budget: int) -> list[tuple[str, str]]:
         cost = _approx_tokens(q) + _approx_tokens(a)
         if kept and used + cost > budget:
             break
-        if not kept and cost > budget:  # even one turn is too long: keep its end
-            a = a[-budget * 2 :]
+        if not kept and cost > budget:  # even one turn is too long: the question's start, the answer's end
+            q, a = q[: budget * 2], a[-budget * 2 :]
             cost = _approx_tokens(q) + _approx_tokens(a)
         kept.append((q, a))
         used += cost

@@ -16,11 +16,28 @@ from rag.errors import InvalidInput, UnreadableFile
 from rag.settings import Settings
 
 
+# What a file name may be on the file systems the uploads folder lives on.
+MAX_NAME_BYTES = 255
+
+
+def check_name(name: str) -> None:
+    """Refuse an upload's name that cannot be a file of the uploads folder, naming the rule broken."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InvalidInput("a file name cannot hold NUL or other control characters; rename the file")
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        raise InvalidInput(f"the file name is {size} bytes long (UTF-8); the limit is {MAX_NAME_BYTES}; "
+                           "rename the file")
+    if not name or name != Path(name).name or name.startswith("."):
+        shown = name if len(name) <= 80 else name[:80] + "…"
+        raise InvalidInput(f"not a usable file name: {shown!r} (a name without folders that does not start "
+                           "with a dot)")
+
+
 def check_upload(src: Path, name: str, settings: Settings, stored: Mapping[str, str]) -> None:
     """Refuse the upload of file `src` as document `name`, saying why (InvalidInput for the name,
     UnreadableFile for the file); `stored` maps each stored document to its sha256."""
-    if not name or name != Path(name).name or name.startswith("."):
-        raise InvalidInput(f"not a usable file name: {name!r}")
+    check_name(name)
     suffix = Path(name).suffix.lower()
     allowed = settings.allowed_suffixes
     if suffix not in allowed:

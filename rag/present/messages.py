@@ -1,7 +1,9 @@
 """Words shown to users, in the question's language (refusals, notices)."""
 from __future__ import annotations
 
-from rag.errors import BackendUnavailable, IndexBusy, InvalidInput
+import logging
+
+from rag.errors import BackendUnavailable, IndexBusy, InvalidInput, UnreadableFile
 from rag.present.catalog import reader_language, text
 from rag.text.language import name
 
@@ -209,15 +211,31 @@ def language_label(code: str, language: str) -> str:
     return _LANGUAGE_NAMES.get(reader_language(language), {}).get(code) or name(code)
 
 
-def error_message(error: Exception, language: str) -> str:
-    """A RagError as the user reads it: what happened in their language, the detail as raised."""
+def public_detail(error: Exception) -> str:
+    """What a client of the server may read of an error: what to fix, never where things live.
+    A wrong input or an unreadable upload is said as raised (it names what the client sent); a
+    backend's URL and its error, the data directory's path, anything else stay in the server's log."""
+    if isinstance(error, (InvalidInput, UnreadableFile)):
+        return str(error)
+    logging.getLogger("rag.server").warning("%s: %s", type(error).__name__, error)  # the whole of it, for the log
+    if isinstance(error, BackendUnavailable):
+        return "a server it depends on (the language model, the embeddings or the vector store) did not answer; " \
+               "the server's log says which and why"
+    if isinstance(error, IndexBusy):
+        return "another upload, delete or ingestion is running on this collection"
+    return "see the server's log"
+
+
+def error_message(error: Exception, language: str, remote: bool = False) -> str:
+    """A RagError as the user reads it: what happened in their language, then the detail, as raised
+    for the person who ran the command, as `public_detail` for a client of the server (`remote`)."""
     key = (
         "error_backend" if isinstance(error, BackendUnavailable)
         else "error_busy" if isinstance(error, IndexBusy)
         else "error_input" if isinstance(error, InvalidInput)
         else "error_other"
     )
-    return message(key, language, detail=str(error))
+    return message(key, language, detail=public_detail(error) if remote else str(error))
 
 
 def message(key: str, language: str, **kwargs: object) -> str:
