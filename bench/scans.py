@@ -202,3 +202,21 @@ def recognised(printed: str, read: str) -> float:
         return 1.0
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     return sum(m.size for m in matcher.get_matching_blocks()) / len(a)
+
+
+def pdf_with_text(pages: list[str]) -> bytes:
+    """A PDF with a real text layer, one page per string, as a browser prints it: Debian's Chromium
+    through Playwright (fonts embedded, Noto CJK for Chinese)."""
+    import html
+
+    from playwright.sync_api import sync_playwright
+
+    body = "".join(f'<p style="page-break-after: always">{html.escape(p)}</p>' for p in pages)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=shutil.which("chromium") or shutil.which("chromium-browser"))
+        try:
+            tab = browser.new_page()
+            tab.set_content(f'<html><body style="font: 12pt serif">{body}</body></html>')
+            return tab.pdf(format="A4")
+        finally:
+            browser.close()
