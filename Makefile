@@ -35,13 +35,16 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
-# The browser tests drive Debian's Chromium (no browser download); CJK fonts for the screenshots.
+# The browser tests drive Debian's Chromium (no browser download); CJK fonts for the screenshots;
+# Tesseract and its French, Vietnamese and Chinese models read scans and photos (English comes with it).
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-vie tesseract-ocr-chi-tra tesseract-ocr-chi-sim
 browser-deps:
-	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
-		echo ">> chromium and CJK fonts already installed"; \
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto sans cjk" \
+		&& tesseract --list-langs 2>/dev/null | grep -qx chi_sim && tesseract --list-langs 2>/dev/null | grep -qx vie; then \
+		echo ">> chromium, CJK fonts and tesseract already installed"; \
 	else \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk $(OCR_PACKAGES); \
 	fi
 
 clean-index:

@@ -214,10 +214,11 @@ class Settings(BaseSettings):
         "refused with the reason (checked by size before reading).",
     )
     upload_types: str = Field(
-        default="txt,text,md,markdown,html,htm,pdf,docx,odt,epub,pptx,xlsx,csv",
+        default="txt,text,md,markdown,html,htm,pdf,docx,odt,epub,pptx,xlsx,csv,png,jpg,jpeg,tif,tiff,webp",
         description="File extensions that may be ingested, comma-separated, among those there is a reader for "
-        "(txt, text, md, markdown, html, htm, csv, pdf, docx, odt, pptx, epub, xlsx); other files are "
-        "skipped with the reason, whether named explicitly or found in a directory.",
+        "(txt, text, md, markdown, html, htm, csv, pdf, docx, odt, pptx, epub, xlsx, and the images png, jpg, "
+        "jpeg, tif, tiff, webp, read by OCR); other files are skipped with the reason, whether named "
+        "explicitly or found in a directory.",
     )
     language: str | None = Field(
         default=None, description="Force the answer language (`fr`, `en`, `vi`, `zh-Hans`, `zh-Hant`)."

@@ -35,6 +35,19 @@ class Passage:
     score: float
     page: int | None = None
     location: str | None = None
+    # For a passage over several pages or sections: (start, end, page, label) of each, in text order.
+    places: tuple[tuple[int, int, int | None, str | None], ...] = ()
+
+    def place_of(self, start: int, end: int) -> tuple[int | None, str | None]:
+        """(page, label) of the span [start, end) of this passage's document: the page it lies on,
+        or "pp. 1–2" when it crosses pages; the passage's own when it has one place."""
+        if not self.places:
+            return self.page, self.location
+        from rag.ingestion.locations import Location, locations_in, span_label
+
+        segments = [Location(*place) for place in self.places]
+        inside = locations_in(segments, start, end) or segments[:1]
+        return inside[0].page, span_label(inside)
 
     def to_dict(self) -> dict:
         return {
@@ -62,7 +75,7 @@ class Citation:
     score: float
     passage: Passage
     unsupported_numbers: tuple[str, ...] = ()  # numbers of the claim that the cited span does not hold
-    page: int | None = None  # as the passage's (see Passage)
+    page: int | None = None  # of the cited span (see Passage.place_of)
     location: str | None = None
 
     def to_dict(self) -> dict:

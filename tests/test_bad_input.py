@@ -312,7 +312,7 @@ def mixed(tmp_path) -> Path:
     (d / "sub" / "big5.txt").write_bytes((ZH_HANT * 3).encode("big5"))
     (d / "empty.txt").write_bytes(b"")
     (d / "image.txt").write_bytes(_binary())
-    (d / "photo.png").write_bytes(_binary())  # not a text type: ignored, named in a notice
+    (d / "photo.heic").write_bytes(_binary())  # not a text type: ignored, named in a notice
     (d / ".hidden.txt").write_text("hidden files are not walked\n", encoding="utf-8")
     return d
 
@@ -324,9 +324,9 @@ def test_api_mixed_directory_ingests_good_names_bad(indexed, mixed):
     assert sorted(report.added) == ["good.txt", "sub/big5.txt", "sub/notes.md"]
     assert sorted(report.skipped) == [(str(mixed / "empty.txt"), "empty file"),
                                       (str(mixed / "image.txt"), "binary file (contains NUL bytes)")]
-    assert f"ignored 1 file(s) of unsupported types: {mixed / 'photo.png'}" in report.notices
-    assert [p for p, _ in report.ignored] == [str(mixed / "photo.png")]
-    assert report.ignored[0][1].startswith("type .png is not allowed (RAG_UPLOAD_TYPES: ")
+    assert f"ignored 1 file(s) of unsupported types: {mixed / 'photo.heic'}" in report.notices
+    assert [p for p, _ in report.ignored] == [str(mixed / "photo.heic")]
+    assert report.ignored[0][1].startswith("type .heic is not allowed (RAG_UPLOAD_TYPES: ")
     after = snapshot(indexed)
     assert {k: after[k] for k in before} == before and set(after) == set(before) | set(report.added)
 
@@ -349,8 +349,8 @@ def test_explicit_file_of_a_type_not_allowed(capsys, indexed, tmp_path):
     f.write_text("{\\rtf1 a b}\n", encoding="utf-8")
     before = snapshot(indexed)
     report = indexed.ingest([f])
-    reason = ("type .rtf is not allowed (RAG_UPLOAD_TYPES: csv, docx, epub, htm, html, markdown, md, odt, pdf, "
-              "pptx, text, txt, xlsx)")
+    reason = ("type .rtf is not allowed (RAG_UPLOAD_TYPES: csv, docx, epub, htm, html, jpeg, jpg, markdown, md, "
+              "odt, pdf, png, pptx, text, tif, tiff, txt, webp, xlsx)")
     assert report.skipped == ((str(f), reason),)
     assert snapshot(indexed) == before
     assert cli(capsys, "ingest", str(f))[:3:2] == (1, f"skipped {f}: {reason}\n")

@@ -400,9 +400,32 @@ def test_uploaded_docx_and_pdf_give_a_cited_answer_whose_source_shows_its_page(p
     assert re.search(r"\[1\]", bot_text(page))
     sources = page.inner_text("#sources")
     first = sources.split("[2]")[0]
-    # A passage is located where it starts (the chunk here runs from page 1 into page 2).
+    # A cited passage is located by its cited sentence: one page, never "pp. 1–2".
     assert re.search(r"deux-pages\.pdf, p\. [12] ", first) and "✓ cité" in first, sources
     assert "notes.docx, Entrepôt" in sources or "notes.docx" not in sources  # a docx passage: its heading
+
+
+def test_an_uploaded_scan_is_read_by_ocr_and_its_page_cited(page, tmp_path):
+    from bench.scans import page as scanned_page, pdf_of
+    from rag.ingestion.ocr import missing
+
+    if missing():
+        pytest.skip(missing())
+    pdf = tmp_path / "inspection.pdf"
+    pdf.write_bytes(pdf_of([scanned_page("fr", "scan", seed=1).png, scanned_page("en", "scan", seed=2).png]))
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_selector("#library")
+    page.set_input_files("#upload input[type=file]", [str(pdf)])
+    page.wait_for_timeout(500)
+    page.click("#add")
+    page.wait_for_selector("#upload-result >> text=inspection.pdf: added", timeout=180000)
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "What did the county engineers find about the north wall and the gutters of the warehouse?")
+    page.wait_for_selector("#sources mark", timeout=60000)
+    shot(page, "13-scan-page")
+    assert re.search(r"\[1\]", bot_text(page))
+    first = page.inner_text("#sources").split("[2]")[0]
+    assert re.search(r"inspection\.pdf, p\. 2 ", first) and "✓ cité" in first, first
 
 
 # -- collections -----------------------------------------------------------------------------------

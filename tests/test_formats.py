@@ -110,20 +110,20 @@ def test_notes_come_after_the_body_and_comments_headers_footers_nowhere(tmp_path
         assert other not in src.text
 
 
-def test_a_pdf_page_without_text_is_reported_never_indexed_as_empty(tmp_path):
+def test_a_blank_pdf_page_is_reported_never_indexed_as_empty(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf([FR, "", "", VI, "", ZH]))
     src = read_text(path)
-    assert src.warnings == ("pages 2-3, 5 have no text: scanned? (not indexed)",)
+    assert src.warnings == ("pages 2-3, 5 have no text: blank (not indexed)",)
     assert [loc.page for loc in src.locations] == [1, 4, 6]
     path.write_bytes(make_pdf([FR, ""]))
-    assert read_text(path).warnings == ("page 2 has no text: scanned? (not indexed)",)
+    assert read_text(path).warnings == ("page 2 has no text: blank (not indexed)",)
 
 
-def test_a_pdf_without_any_text_is_refused_as_scanned(tmp_path):
+def test_a_pdf_of_blank_pages_is_refused_as_blank(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(make_pdf(["", ""]))
-    with pytest.raises(UnreadableFile, match=r"no page has text \(2 pages\): a scanned document\?"):
+    with pytest.raises(UnreadableFile, match=r"no text on its 2 pages: blank"):
         read_text(path)
 
 

@@ -12,7 +12,7 @@ import rag
 from rag import Assistant, ConfigError, UnreadableFile, load_settings
 from rag.ingestion import manifest
 from rag.ingestion.load import read_text
-from rag.ingestion.locations import location_at
+from rag.ingestion.locations import locations_in, span_label
 from tests.format_files import make_docx, make_pdf
 from tests.test_formats import BLOCKS, EN, FILES, FR, VI, ZH
 
@@ -42,8 +42,9 @@ def test_every_format_passage_has_its_location_and_exact_offsets(tmp_path, name)
     assert {p.document for p in passages} == {name} and len(passages) == len(a.document(name))
     for p in passages:
         assert a.document_text(name)[p.start:p.end] == p.text
-        expected = location_at(source.locations, p.start, p.end)
-        assert (p.page, p.location) == ((expected.page, expected.label) if expected else (None, None))
+        # where it starts, and "slides 1–2" (or "pp. 1–2") for a passage over two
+        inside = locations_in(source.locations, p.start, p.end)
+        assert (p.page, p.location) == ((inside[0].page, span_label(inside)) if inside else (None, None))
     # Every labelled section that is long enough to start a passage is named by one.
     if sections:
         assert {p.location for p in passages} >= {sections[0][1]}
@@ -70,8 +71,8 @@ def test_passage_and_report_dicts_say_page_location_ignored_and_warnings(tmp_pat
     p = rag.Passage("d:0", "a.pdf", "fr", "x", 0, 1, 0.5, page=3, location="p. 3")
     assert p.to_dict()["page"] == 3 and p.to_dict()["location"] == "p. 3"
     assert rag.Passage("d:0", "a.md", "fr", "x", 0, 1, 0.5).to_dict()["page"] is None
-    r = rag.IngestReport(ignored=(("x.png", "type .png"),), warnings=(("a.pdf", "page 3 has no text"),))
-    assert r.to_dict()["ignored"] == [{"path": "x.png", "reason": "type .png"}]
+    r = rag.IngestReport(ignored=(("x.png", "type .heic"),), warnings=(("a.pdf", "page 3 has no text"),))
+    assert r.to_dict()["ignored"] == [{"path": "x.png", "reason": "type .heic"}]
     assert r.to_dict()["warnings"] == [{"document": "a.pdf", "warning": "page 3 has no text"}]
 
 
@@ -210,7 +211,7 @@ def test_every_file_found_and_not_indexed_is_in_the_report_with_its_reason(tmp_p
     _write(root / "good.md", "The Lyon warehouse opened in March 2019 and ships parcels east.\n")
     _write(root / "copy" / "good.md", "The Lyon warehouse opened in March 2019 and ships parcels east.\n")
     _write(root / "menu.md", "Share on Facebook\n\nTweet\n")
-    (root / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (root / "photo.heic").write_bytes(b"\x89PNG\r\n\x1a\n")
     (root / "big.txt").write_bytes(b"Lyon " * 4000)
     (root / "broken.docx").write_bytes(b"PK\x03\x04" + b"\0" * 40)
     (root / "scan.pdf").write_bytes(make_pdf([EN, "", FR]))
@@ -226,9 +227,9 @@ def test_every_file_found_and_not_indexed_is_in_the_report_with_its_reason(tmp_p
     for name, why in rows:
         assert reasons[name].startswith(why), (name, reasons[name])
     assert report.duplicates == ((str(root / "good.md"), "copy/good.md"),)
-    assert report.ignored == ((str(root / "photo.png"), report.ignored[0][1]),)
-    assert report.ignored[0][1].startswith("type .png is not allowed (RAG_UPLOAD_TYPES: ")
-    assert report.warnings == (("scan.pdf", "page 2 has no text: scanned? (not indexed)"),)
+    assert report.ignored == ((str(root / "photo.heic"), report.ignored[0][1]),)
+    assert report.ignored[0][1].startswith("type .heic is not allowed (RAG_UPLOAD_TYPES: ")
+    assert report.warnings == (("scan.pdf", "page 2 has no text: blank (not indexed)"),)
 
 
 def test_cli_ingest_prints_warnings_ignored_and_skipped(tmp_path, capsys):
@@ -236,12 +237,12 @@ def test_cli_ingest_prints_warnings_ignored_and_skipped(tmp_path, capsys):
 
     root = tmp_path / "library"
     _write(root / "good.md", "The Lyon warehouse opened in March 2019 and ships parcels east.\n")
-    (root / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (root / "photo.heic").write_bytes(b"\x89PNG\r\n\x1a\n")
     (root / "scan.pdf").write_bytes(make_pdf([EN, ""]))
     assert main(["ingest", str(root)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "warning scan.pdf: page 2 has no text: scanned? (not indexed)" in out
-    assert any(line.startswith(f"ignored {root / 'photo.png'}: type .png is not allowed") for line in out)
+    assert "warning scan.pdf: page 2 has no text: blank (not indexed)" in out
+    assert any(line.startswith(f"ignored {root / 'photo.heic'}: type .heic is not allowed") for line in out)
 
 
 # --- an index made by the previous version ------------------------------------------------------

@@ -181,9 +181,10 @@ def finish(
         if missing:
             flags.append("ungrounded_number")
         p = ex.passage
+        page, location = p.place_of(span.start, span.end)  # the cited sentence's page, not the passage's
         citations.append(Citation(n=n, document=p.document, language=p.language, text=span.text,
                                   start=span.start, end=span.end, score=p.score, passage=p,
-                                  unsupported_numbers=missing, page=p.page, location=p.location))
+                                  unsupported_numbers=missing, page=page, location=location))
     cited_passages = {c.passage for c in citations}
     if unsupported_places(question, text, [p.text for p in cited_passages]):
         # The question's country put on a figure from a sentence about another one (docs/answers.md).

@@ -78,8 +78,9 @@ def with_evidence(answer: Answer, excerpts: Sequence[Excerpt], similarity: Simil
     p = ex.passage
     related = answer.related if p in answer.related else (p, *answer.related)
     n = related.index(p) + 1
+    page, location = p.place_of(span.start, span.end)
     citation = Citation(n=n, document=p.document, language=p.language, text=span.text, start=span.start,
-                        end=span.end, score=p.score, passage=p, page=p.page, location=p.location)
+                        end=span.end, score=p.score, passage=p, page=page, location=location)
     said = message("closest_passage", answer.language, quote=quote(span.text), n=n)
     return dataclasses.replace(answer, text=f"{answer.text} {said}", citations=(citation,), related=related,
                                flags=(*answer.flags, FLAG))

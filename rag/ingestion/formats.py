@@ -59,10 +59,13 @@ def html_to_text(markup: str) -> str:
 def read_pdf(raw: bytes, where: str) -> Extracted:
     """Text of a PDF's pages, a blank line between pages, each page located as "p. N" (pypdf).
 
-    No OCR: a page without a text layer (a scan) is reported in the warnings and left out, and a PDF
-    with no text on any page is refused."""
+    A page whose text layer is missing or not real text (a scan) is rendered and read by OCR
+    (scans.py); what could not be read, and pages read with low confidence, are in the warnings.
+    A PDF with no text on any page is refused with the reason."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    from rag.ingestion.scans import PageReader, PdfRenderer, is_real_text
 
     expect(raw, "pdf", ".pdf", where)
     try:
@@ -81,41 +84,23 @@ def read_pdf(raw: bytes, where: str) -> Extracted:
     except (PdfReadError, FileNotDecryptedError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
         raise UnreadableFile(where, f"not a readable PDF ({e})") from None
     out = TextBuilder()
-    empty: list[int] = []
-    for number, page in enumerate(pages, 1):
-        try:
-            text = (page.extract_text() or "").strip()
-        except Exception as e:  # noqa: BLE001 - one damaged page must not lose the others
-            out.warn(f"page {number} could not be read ({type(e).__name__}: {e})")
-            continue
-        if not text:
-            empty.append(number)
-            continue
-        out.section(page=number, label=f"p. {number}")
-        out.paragraph(text)
+    scans = PageReader(out)
+    render = PdfRenderer(raw)
+    try:
+        for number, page in enumerate(pages, 1):
+            try:
+                text = (page.extract_text() or "").strip()
+            except Exception as e:  # noqa: BLE001 - one damaged page must not lose the others
+                out.warn(f"page {number} could not be read ({type(e).__name__}: {e})")
+                continue
+            if not is_real_text(text):
+                scans.page(number, lambda n=number: render(n))
+                continue
+            out.section(page=number, label=f"p. {number}")
+            out.paragraph(text)
+    finally:
+        render.close()
+    scans.warn()
     if out.empty:
-        raise UnreadableFile(where, f"no page has text ({_count(len(pages), 'page')}): a scanned document? "
-                                    "There is no OCR here; nothing to index")
-    if empty:
-        out.warn(f"{_pages(empty)} no text: scanned? (not indexed)")
+        raise UnreadableFile(where, scans.refusal(len(pages)))
     return out.build()
-
-
-def _pages(numbers: list[int]) -> str:
-    """[3] -> "page 3 has"; [3, 5, 6, 7] -> "pages 3, 5-7 have"."""
-    runs: list[str] = []
-    start = prev = numbers[0]
-    for n in [*numbers[1:], None]:
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        runs.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    if len(numbers) == 1:
-        return f"page {numbers[0]} has"
-    return f"pages {', '.join(runs)} have"
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

@@ -1,7 +1,7 @@
 """Loading: a file's bytes -> its exact text, with the encoding that was used and a content hash.
 
 The text is the decoded file (for HTML, PDF, office files, EPUB and sheets, the text extracted from
-it, with the location of each page, slide or section) and nothing else (no newline or Unicode
+it, with the location of each page, slide or section; for images and scanned pages, the text OCR read) and nothing else (no newline or Unicode
 normalisation): citations are character offsets into it, so any rewriting here would move them.
 Only a byte-order mark is left out, because it is an encoding signal, not content.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.errors import PathNotFound, UnreadableFile
 from rag.ingestion.archives import expect_text
+from rag.ingestion.images import IMAGE_TYPES  # light: PIL is imported when an image is read
 from rag.ingestion.locations import Extracted, Location
 
 # Formats read by a library: suffix -> (module, function(raw, where) -> Extracted). Imported on
@@ -26,6 +27,8 @@ LOADERS: dict[str, tuple[str, str]] = {
     ".pptx": ("rag.ingestion.slides", "read_pptx"),
     ".epub": ("rag.ingestion.epub", "read_epub"),
     ".xlsx": ("rag.ingestion.sheets", "read_xlsx"),
+    # photos and scans, read by OCR
+    **{suffix: ("rag.ingestion.images", "read_image") for suffix in IMAGE_TYPES},
 }
 # Formats decoded as text here (HTML and CSV then read into text); with LOADERS, every type there is
 # a reader for: RAG_UPLOAD_TYPES may name only these.

