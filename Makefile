@@ -29,11 +29,14 @@ run: install
 	$(BIN)/rag ingest seeds
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)
 
+# On every core, a test file per worker at a time (module-scoped servers are started once per file).
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+
 test: install
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(PYTEST) -m "not slow and not browser"
 
 # The browser tests drive Debian's Chromium (no browser download); CJK fonts for the screenshots;
 # Tesseract and its French, Vietnamese and Chinese models read scans and photos (English comes with it).
