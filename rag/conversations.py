@@ -108,7 +108,8 @@ def _now() -> str:
 
 
 def _passage(d: dict) -> Passage:
-    return Passage(**d)
+    # JSON gives lists back; the frozen type holds tuples (and compares equal only as such)
+    return Passage(**{**d, "places": tuple(tuple(p) for p in d.get("places") or ())})
 
 
 def answer_to_json(answer: Answer) -> str:

@@ -25,7 +25,7 @@ import openai
 import pytest
 
 from tests.conftest import ROOT, SEEDS
-from tests.servers import free_port, running_server
+from tests.servers import free_port, running_server, served
 
 KEY = "test-key-1"
 DOCS = ROOT / "docs" / "api.md"
@@ -320,31 +320,6 @@ class SlowLLM:
         finally:
             if not finished:
                 self.cut.set()
-
-
-@contextlib.contextmanager
-def served(assistant, **kw):
-    import uvicorn
-
-    from ui.server import build_server
-
-    app = build_server(assistant, **kw)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        # Forced: a client still connected (the Gradio client's event stream) would hold a graceful
-        # shutdown for its whole timeout, and nothing after the test needs its connections closed kindly.
-        srv.should_exit = srv.force_exit = True
-        thread.join(10)
-        assert not thread.is_alive(), "the server did not stop"
 
 
 _open_clients: list = []

@@ -148,8 +148,13 @@ def test_unreadable_files_are_skipped_with_reasons_and_nothing_else_is_lost(assi
     reasons = dict(report.skipped)
     assert "empty file" in reasons[str(seeds_copy / "empty.txt")]
     assert "binary" in reasons[str(seeds_copy / "blob.txt")]
-    assert any("picture.png" in n for n in report.notices)
+    assert reasons[str(seeds_copy / "picture.png")] == (
+        "not a readable image (damaged, or not PNG, JPEG, TIFF or WebP)")  # images are read now, this one is broken
     assert len(report.added) == 5
+    (seeds_copy / "picture.png").unlink()
+    (seeds_copy / "slides.key").write_bytes(b"PK\x03\x04")
+    report = assistant.ingest([seeds_copy])
+    assert any("slides.key" in n for n in report.notices)  # a type that is not read is named, not skipped silently
 
 
 def test_missing_path_is_an_error(assistant, tmp_path):

@@ -1,7 +1,6 @@
 """The web chat's turn logic with fake backends, and the app served for real on loopback."""
 from __future__ import annotations
 
-import socket
 import urllib.request
 from types import SimpleNamespace
 
@@ -9,6 +8,7 @@ import pytest
 
 from rag import Assistant, load_settings
 from ui.app import create_app
+from tests.servers import served
 from ui.chat import SKIP, chat_turn
 
 
@@ -83,18 +83,8 @@ def test_the_page_has_no_fixed_examples_and_its_empty_chat_says_what_is_indexed(
     assert out[-1]["placeholder"].startswith("Đã lập chỉ mục 5 tài liệu (") and remove.outputs[-1] is chat
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_app_serves_on_loopback(assistant):
-    demo = create_app(assistant)
-    port = _free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read().decode()
-        assert "Ask the documents" in page
-    finally:
-        demo.close()
+    # Served as `rag serve` serves it (the app under FastAPI and uvicorn), not by Gradio's own launch()
+    with served(assistant) as (url, _):
+        page = urllib.request.urlopen(f"{url}/", timeout=30).read().decode()
+    assert "Ask the documents" in page

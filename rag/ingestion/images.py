@@ -27,7 +27,9 @@ def read_image(raw: bytes, where: str) -> Extracted:
     try:
         img = Image.open(io.BytesIO(raw), formats=_FORMATS)
         frames = min(getattr(img, "n_frames", 1), MAX_FRAMES)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
+    except UnidentifiedImageError:  # its message names an in-memory object, of no use to a reader
+        raise UnreadableFile(where, "not a readable image (damaged, or not PNG, JPEG, TIFF or WebP)") from None
+    except (Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
         raise UnreadableFile(where, f"not a readable image ({type(e).__name__}: {_short(e)})") from None
     out = TextBuilder()
     several = frames > 1
