@@ -32,6 +32,20 @@ def pytest_configure(config):
     if config.getoption("--fuzz-long"):
         hypothesis_settings.load_profile("long")
 
+
+@pytest.hookimpl(trylast=True)  # after -m has deselected
+def pytest_collection_modifyitems(config, items):
+    """Long files first. `make test` hands whole files to the workers (xdist's loadfile) in this order,
+    so a file that drives a browser or real models, started last, would leave one worker alone at
+    the end. A file's own order is kept (the sort is stable)."""
+    weight: dict = {}
+    for item in items:
+        # a browser, the real models, then Chroma or a server in subprocesses, then the rest
+        w = (20 if item.get_closest_marker("browser") else 5 if item.get_closest_marker("slow")
+             else 1 if item.get_closest_marker("chroma") or "server" in getattr(item, "fixturenames", ()) else 0.1)
+        weight[item.path] = weight.get(item.path, 0) + w
+    items.sort(key=lambda item: -weight[item.path])
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 
