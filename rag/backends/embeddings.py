@@ -120,6 +120,11 @@ def _slot(feature: str, dim: int) -> tuple[int, float]:
 
 def hash_vector(text: str, dim: int = DIM) -> list[float]:
     """A deterministic unit vector of `text`'s hashed features (sha256, never Python's `hash`)."""
+    return list(_hash_vector(text, dim))
+
+
+@functools.lru_cache(maxsize=4096)  # the fake's users (tests, demos) embed the same seeds again and again
+def _hash_vector(text: str, dim: int) -> tuple[float, ...]:
     v = [0.0] * dim
     for f in _features(text):
         i, sign = _slot(f, dim)
@@ -129,7 +134,7 @@ def hash_vector(text: str, dim: int = DIM) -> list[float]:
     if n == 0:
         a[0] = 1.0
         n = 1.0
-    return (a / n).tolist()
+    return tuple((a / n).tolist())
 
 
 class HashEmbedding(Embedder):
