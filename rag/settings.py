@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     embed_timeout: float = Field(
         default=30.0, gt=0, description="Seconds before a request to the embeddings server is abandoned (no retries)."
     )
+    embed_concurrency: int = Field(
+        default=4, ge=1, le=32,
+        description="Requests in flight at once to the embeddings server while ingesting (order kept): a "
+        "server that batches concurrent requests (vLLM, text-embeddings-inference) is kept busy.",
+    )
     embed_query_prefix: str = Field(
         default="query: ",
         description="Prepended to questions before they are sent (e5 models need it); set it to an empty "

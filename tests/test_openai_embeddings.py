@@ -61,7 +61,7 @@ def test_prefixes_model_and_batches_are_sent():
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     Recorder.seen = []
     try:
-        e = embedder(f"http://127.0.0.1:{srv.server_address[1]}/v1", embed_model="m1")
+        e = embedder(f"http://127.0.0.1:{srv.server_address[1]}/v1", embed_model="m1", embed_concurrency=1)  # requests in order
         e.embed_batch_size = 2
         assert e.get_query_embedding("q") == [0.0, 1.0]
         vecs = e.get_text_embedding_batch(["a", "b", "c"])
@@ -90,6 +90,28 @@ def test_questions_can_go_to_a_model_of_their_own():
     assert [(b["model"], b["input"]) for b in Recorder.seen] == [
         ("e5-query", ["q"]), ("e5-passage", ["a"]), ("e5-query", ["q1", "q2"]), ("e5-query", ["q3"])]
     assert [v[0] for v in batch] == [0.0, 1.0, 0.0]  # in the order asked, whatever order the server sent
+
+
+def test_requests_in_flight_together_keep_the_order():
+    from bench.embed_concurrency import FixedTimeServer, serve
+
+    with serve(delay=0.1) as url:
+        for concurrency in (1, 4):
+            e = embedder(url, embed_concurrency=concurrency)
+            e.embed_batch_size = 2
+            assert e.call_size == 2 * concurrency
+            FixedTimeServer.reset()
+            vectors = e.get_text_embedding_batch([f"passage {i}" for i in range(32)])  # 16 requests of 2
+            assert [v[0] for v in vectors] == [float(i) for i in range(32)]  # the order of the texts
+            assert FixedTimeServer.most_in_flight == concurrency
+    # the throughput this gives is a benchmark's: python -m bench.embed_concurrency
+
+
+def test_ingestion_hands_a_server_enough_texts_to_keep_its_requests_in_flight():
+    from rag.ingestion.write import EMBED_BATCH, IndexWriter
+
+    e = embedder("http://127.0.0.1:9/v1", embed_concurrency=8)
+    assert IndexWriter(None, e, "sig").embed_batch == e.embed_batch_size * 8 > EMBED_BATCH
 
 
 def test_blank_query_model_means_the_model():

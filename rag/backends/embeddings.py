@@ -34,6 +34,11 @@ class Embedder:
     model_name: str = ""
     embed_batch_size: int = 32
 
+    @property
+    def call_size(self) -> int:
+        """Texts worth handing over in one `get_text_embedding_batch` call (ingestion's unit)."""
+        return self.embed_batch_size
+
     def get_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
@@ -161,8 +166,11 @@ class OpenAIEmbedding(Embedder):
 
     def __init__(self, base_url: str, model_name: str = "multilingual-e5-small", api_key: str = "not-needed",
                  timeout: float = 30.0, query_model: str | None = None, query_prefix: str = "query: ",
-                 passage_prefix: str = "passage: ") -> None:
+                 passage_prefix: str = "passage: ", concurrency: int = 1) -> None:
         self.base_url, self.model_name, self.api_key, self.timeout = base_url, model_name, api_key, timeout
+        self.concurrency = max(1, concurrency)
+        self._pool: Any = None
+        self._pool_lock = threading.Lock()
         self.query_model = query_model  # questions' model name, when the server picks the side by name
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         self._client: Any = None
@@ -179,7 +187,12 @@ class OpenAIEmbedding(Embedder):
             timeout=settings.embed_timeout,
             query_prefix=settings.embed_query_prefix,
             passage_prefix=settings.embed_passage_prefix,
+            concurrency=settings.embed_concurrency,
         )
+
+    @property
+    def call_size(self) -> int:
+        return self.embed_batch_size * self.concurrency
 
     def _get(self) -> Any:
         # Built on first use: importing rag (or `rag --help`) never imports openai.
@@ -215,11 +228,21 @@ class OpenAIEmbedding(Embedder):
     def _get_text_embedding(self, text: str) -> list[float]:
         return self._embed([self.passage_prefix + text])[0]
 
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        return self._get_text_embeddings(list(texts))  # whole: its batches may be in flight together
+
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        out: list[list[float]] = []
-        for i in range(0, len(texts), self.embed_batch_size):
-            out += self._embed([self.passage_prefix + t for t in texts[i : i + self.embed_batch_size]])
-        return out
+        batches = [[self.passage_prefix + t for t in texts[i : i + self.embed_batch_size]]
+                   for i in range(0, len(texts), self.embed_batch_size)]
+        if self.concurrency == 1 or len(batches) < 2:
+            return [v for b in batches for v in self._embed(b)]
+        with self._pool_lock:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="embed")
+        # map keeps the batches' order whatever order the answers come in; the first error is raised
+        return [v for vectors in self._pool.map(self._embed, batches) for v in vectors]
 
 
 def _openai_embedder(settings: "Settings") -> Embedder:

@@ -120,7 +120,8 @@ class IndexWriter:
         self.keywords, self.sentences, self.centering = keywords, sentences, centering
         self.progress = progress
         # Read at construction, not definition: the crash test shrinks them to land kills between groups.
-        self.embed_batch = embed_batch or EMBED_BATCH
+        # At least what the embedder takes at once (a server with several requests in flight takes more).
+        self.embed_batch = embed_batch or max(EMBED_BATCH, getattr(embedder, "call_size", 0))
         self.group_texts = group_texts or GROUP_TEXTS
         self.now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.total = self.done = 0
