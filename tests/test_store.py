@@ -333,8 +333,9 @@ def test_a_frozen_server_times_out(tmp_path):
         connected = ChromaStore(url=url, collection="frozen", timeout=1)
         assert connected.count() == 0
         process.send_signal(signal.SIGSTOP)
-        # Without a timeout the call would hang: thaw the server after 10 s so that the test fails instead.
-        thaw = threading.Timer(10, process.send_signal, (signal.SIGCONT,))
+        # Without a timeout the call would hang: thaw the server after 30 s so that the test fails instead
+        # (late enough that a loaded machine's slow client start does not thaw it before the calls).
+        thaw = threading.Timer(30, process.send_signal, (signal.SIGCONT,))
         thaw.start()
         try:
             for store in (connected, ChromaStore(url=url, collection="frozen", timeout=1)):
