@@ -80,6 +80,17 @@ def assert_spans(server: Server, citations: list[dict]) -> None:
 
 # -- the OpenAI protocol ---------------------------------------------------------------------------
 
+def test_health_needs_no_key_and_says_when_ready(server):
+    # The server warms up as it starts (fake models: in moments); a proxy's check needs no key.
+    deadline = time.monotonic() + 60
+    while (r := httpx.get(f"{server.url}/health", timeout=10)).status_code == 503:
+        assert r.json()["status"] == "warming" and time.monotonic() < deadline
+        time.sleep(0.1)
+    assert r.status_code == 200 and r.json()["status"] == "ready"
+    assert r.json()["done"] == ["index", "language", "tokenizers", "embedder", "search", "model", "answer"]
+    assert server.http("GET", "/v1/models", key=None).status_code == 401  # while the API itself wants one
+
+
 def test_models_list(server):
     models = server.client().models.list().data
     assert [m.id for m in models] == ["fake"]
