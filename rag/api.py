@@ -65,7 +65,7 @@ class Assistant:
         self._sentences = None
         self._keyword_sync = None
         self._init_lock = threading.RLock()
-        self._warm = WarmUp()  # the root's counts: siblings share its models (see in_collection)
+        self._warm = WarmUp()  # one per process: siblings use their root's, whose models they share
         # Assistants of the other collections, built on first use and sharing this one's models.
         self._root = self
         self._siblings: dict[str, Assistant] = {self.collection: self}

@@ -58,16 +58,6 @@ class HeldLLM(ScriptedLLM):
         yield from super().stream(messages, max_tokens, temperature)
 
 
-@pytest.fixture
-def build(lib):
-    """Assistants over the ingested seeds (fake backends), each with its own embedder and LLM."""
-    def make(llm=None):
-        embedder, llm = RecordingEmbedder(), llm or ScriptedLLM()
-        return Assistant(lib.settings, store=lib.store, embedder=embedder, llm=llm), embedder, llm
-
-    return make
-
-
 class RecordingSegmenter:
     """Stands for jieba (whose dictionary takes a second to load): cuts ideographs one by one."""
 
@@ -79,11 +69,25 @@ class RecordingSegmenter:
         return list(run)
 
 
+@pytest.fixture
+def build(lib, monkeypatch):
+    """Assistants over the ingested seeds (fake backends), each with its own embedder and LLM; jieba
+    stands in (its dictionary takes a second to load), see `RecordingSegmenter`."""
+    from rag.text import tokenize
+
+    monkeypatch.setattr(tokenize, "_segmenter", RecordingSegmenter())
+
+    def make(llm=None):
+        embedder, llm = RecordingEmbedder(), llm or ScriptedLLM()
+        return Assistant(lib.settings, store=lib.store, embedder=embedder, llm=llm), embedder, llm
+
+    return make
+
+
 def test_warm_up_runs_every_step_once(build, monkeypatch):
     from rag.text import tokenize
 
-    segmenter = RecordingSegmenter()
-    monkeypatch.setattr(tokenize, "_segmenter", segmenter)
+    segmenter = tokenize._segmenter  # build's stand-in
     tokenize._stemmer.cache_clear()
     assistant, embedder, llm = build()
     assert assistant.readiness().status == "cold"
@@ -92,7 +96,8 @@ def test_warm_up_runs_every_step_once(build, monkeypatch):
 
     assert state.status == "ready" and state.done == STEPS and state.step is None and state.seconds >= 0
     assert set(SAMPLES.values()) <= set(embedder.queries)  # every language embedded and searched
-    assert {"年有多少人被逮捕", "这些嫌疑人来自哪里"} <= set(segmenter.runs) and tokenize._stemmer.cache_info().currsize == 2  # jieba; fr, en
+    assert {"年有多少人被逮捕", "这些嫌疑人来自哪里"} <= set(segmenter.runs)  # jieba, on each Chinese sample
+    assert tokenize._stemmer.cache_info().currsize == 2  # the French and English stemmers
     # The model: once for the fixed prefix (no sources), once for a whole one-token answer over the seeds.
     assert len(llm.prompts) == 2
     assert [m["role"] for m in llm.prompts[0]][0] == "system"
@@ -242,3 +247,25 @@ def test_rag_serve_says_ready_only_when_warm(tmp_path):
     # the margin leaves room for a machine shared with other work.
     assert first <= 1.5 * warm + 1.0, (first, warm)
     assert first_zh <= 1.5 * warm + 1.5, (first_zh, warm)
+
+
+def test_the_page_says_it_is_warming_up_until_ready(build):
+    from types import SimpleNamespace
+
+    from ui.app import create_app
+
+    assistant, _, llm = build(HeldLLM())
+    page = create_app(assistant)
+    notice = next(f.fn for f in page.fns.values() if getattr(f.fn, "__name__", "") == "warm_notice")
+    french = SimpleNamespace(headers={"accept-language": "fr-FR,fr;q=0.9"})
+    shown, timer = notice(french)
+    assert shown["visible"] is False and timer.active is False  # no warm-up under way: nothing to say
+    warming = threading.Thread(target=assistant.warm_up)
+    warming.start()
+    assert llm.entered.wait(10)
+    shown, timer = notice(french)
+    assert shown["visible"] is True and shown["value"].startswith("⏳ Démarrage") and timer.active is True
+    llm.release.set()
+    warming.join(10)
+    shown, timer = notice(french)
+    assert shown["visible"] is False and timer.active is False  # ready: the notice goes, the timer stops
