@@ -22,13 +22,14 @@ log = logging.getLogger(__name__)
 STEPS = ("index", "language", "tokenizers", "embedder", "search", "model", "answer")
 
 # One short question per language the assistant answers in, for the steps that read text: the
-# language identifier, each language's tokenizer, the embedder and one search per language.
+# language identifier, each language's tokenizer, the embedder and one search per language. Each
+# names a country and a date, so that the anchors' country names and date readers load too.
 SAMPLES: dict[str, str] = {
-    "en": "How many people were arrested in 2023?",
-    "fr": "Combien de personnes ont été arrêtées en 2023 ?",
-    "vi": "Có bao nhiêu người bị bắt vào năm 2023?",
-    "zh-Hans": "2023年有多少人被逮捕？",
-    "zh-Hant": "2023年有多少人被逮捕？這些嫌疑人來自哪裡？",
+    "en": "How many people did Vietnam send to France in May 2023?",
+    "fr": "Combien de personnes le Viêt Nam a-t-il envoyées en France le 6 septembre 2023 ?",
+    "vi": "Việt Nam đã cử bao nhiêu người sang Pháp vào tháng 5 năm 2023?",
+    "zh-Hans": "2023年5月越南向法国派出了多少人？",
+    "zh-Hant": "2023年9月6日越南向法國派出了多少人？這些人來自哪裡？",
 }
 
 

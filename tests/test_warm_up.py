@@ -96,7 +96,7 @@ def test_warm_up_runs_every_step_once(build, monkeypatch):
 
     assert state.status == "ready" and state.done == STEPS and state.step is None and state.seconds >= 0
     assert set(SAMPLES.values()) <= set(embedder.queries)  # every language embedded and searched
-    assert {"年有多少人被逮捕", "这些嫌疑人来自哪里"} <= set(segmenter.runs)  # jieba, on each Chinese sample
+    assert {"月越南向法国派出了多少人", "这些人来自哪里"} <= set(segmenter.runs)  # jieba, each Chinese sample
     assert tokenize._stemmer.cache_info().currsize == 2  # the French and English stemmers
     # The model: once for the fixed prefix (no sources), once for a whole one-token answer over the seeds.
     assert len(llm.prompts) == 2
