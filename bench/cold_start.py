@@ -52,6 +52,25 @@ def questions() -> list[str]:
     return [by_id[f"{fact}.{lang}"] for fact, lang in ORDER]
 
 
+def first_word(client: httpx.Client, url: str, model: str, question: str) -> tuple[float, float]:
+    """Seconds to the chunk carrying the sources and to the first content delta of a streamed answer;
+    the connection is closed there, which stops the generation (the rest of the answer is not timed)."""
+    started = time.perf_counter()
+    sources = None
+    body = {"model": model, "stream": True, "messages": [{"role": "user", "content": question}]}
+    with client.stream("POST", f"{url}/v1/chat/completions", json=body) as r:
+        r.raise_for_status()
+        for line in r.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            chunk = json.loads(line[6:])
+            if "sources" in chunk and sources is None:
+                sources = time.perf_counter() - started
+            if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+                return sources, time.perf_counter() - started
+    return sources, time.perf_counter() - started
+
+
 def health(url: str) -> int:
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=2) as r:

@@ -324,9 +324,11 @@ class Assistant:
 
     def _warm_answer(self) -> None:
         # The whole path once (excerpts, the checks of the reply, the evidence of a refusal), with a
-        # one-token answer asked even when the passages score under RAG_MIN_SCORE; with an empty
-        # collection it stops at the refusal, which is all a first question would do too.
-        once = self.settings.model_copy(update={"max_answer_tokens": 1, "min_score": -1.0})
+        # one-token answer asked even when the passages score under RAG_MIN_SCORE, from one sentence
+        # (the prompt a question adds to the cached prefix is its own: a longer one here is time lost);
+        # with an empty collection it stops at the refusal, which is all a first question would do too.
+        once = self.settings.model_copy(update={"max_answer_tokens": 1, "min_score": -1.0, "context_k": 1,
+                                                "context_sentences": 1})
         for _ in self._ask_stream(SAMPLES["en"], settings=once):
             pass
 
