@@ -55,8 +55,9 @@ def questions() -> list[str]:
 
 def first_word(client: httpx.Client, url: str, model: str, question: str) -> tuple[float, float]:
     """Seconds to the chunk carrying the sources and to the first content delta of a streamed answer.
-    The answer is capped at a few tokens and read to its end: a client that leaves mid-answer is only
-    noticed at the server's next write, and the model would still be busy when the next question came."""
+    The answer is capped at a few tokens and read to its end, so that no earlier answer can still be
+    generating when the next question comes (the first runs, which left at the first word, timed
+    questions slower than the same questions read to the end; not looked into further)."""
     started = time.perf_counter()
     sources = first = None
     body = {"model": model, "stream": True, "max_tokens": ANSWER_TOKENS,
