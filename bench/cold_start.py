@@ -56,8 +56,7 @@ def questions() -> list[str]:
 def first_word(client: httpx.Client, url: str, model: str, question: str) -> tuple[float, float]:
     """Seconds to the chunk carrying the sources and to the first content delta of a streamed answer.
     The answer is capped at a few tokens and read to its end, so that no earlier answer can still be
-    generating when the next question comes (the first runs, which left at the first word, timed
-    questions slower than the same questions read to the end; not looked into further)."""
+    generating when the next question comes."""
     started = time.perf_counter()
     sources = first = None
     body = {"model": model, "stream": True, "max_tokens": ANSWER_TOKENS,
