@@ -30,8 +30,10 @@ from rag.errors import (
     DocumentNotFound, EmptyQuestion, InvalidInput, QuestionWithoutWords, RagError, UnreadableFile,
 )
 from rag.text.language import SUPPORTED, detect, name as language_name
+from rag.text.tokenize import tokens
 from rag.backends.llm import LLM, make_llm
 from rag.present.messages import message
+from rag.readiness import SAMPLES, Readiness, WarmUp
 from rag.settings import Settings, get_settings
 from rag.collection import SIDE_SUFFIXES, CollectionInfo, CollectionNotFound, check_name
 from rag.collection import place as collection_place
@@ -63,6 +65,7 @@ class Assistant:
         self._sentences = None
         self._keyword_sync = None
         self._init_lock = threading.RLock()
+        self._warm = WarmUp()  # one per process: siblings use their root's, whose models they share
         # Assistants of the other collections, built on first use and sharing this one's models.
         self._root = self
         self._siblings: dict[str, Assistant] = {self.collection: self}
@@ -284,10 +287,67 @@ class Assistant:
                                f"{', '.join(sorted(set(indexed.values()))) or 'no language (it is empty)'}")
         return sorted(set(chosen))
 
+    # -- warm before ready ----------------------------------------------------------------------
+    def warm_up(self) -> Readiness:
+        """Load and exercise, once, everything a first question would otherwise pay for: this
+        collection's indexes, the language identifier, each language's tokenizer, the embedder, one
+        search per language, the answer model (with its fixed prompt prefix evaluated, so llama.cpp's
+        cache holds it) and one whole answer of a single token. Nothing is written but the keyword
+        index's catch-up with the store, which the first question would do too; no conversation is
+        touched. A question or search asked meanwhile waits for it; a second call waits for the
+        first, a later one returns at once. Never raises: a step that fails is named in the result
+        ("failed") and its part is then loaded on first use, as without a warm-up."""
+        root = self._root
+        return root._warm.run([
+            ("index", self._warm_index),
+            ("language", lambda: [detect(text) for text in SAMPLES.values()]),
+            ("tokenizers", lambda: [tokens(text, lang) for lang, text in SAMPLES.items()]),
+            ("embedder", lambda: [self.retriever.query_vector(text, lang) for lang, text in SAMPLES.items()]),
+            ("search", lambda: [self.retriever.retrieve(text, self.settings.top_k, language=lang)
+                                for lang, text in SAMPLES.items()]),
+            ("model", self._warm_model),
+            ("answer", self._warm_answer),
+        ])
+
+    def readiness(self) -> Readiness:
+        """Where the warm-up stands ("cold" when none was asked for)."""
+        return self._root._warm.state()
+
+    def _warm_index(self) -> None:
+        self.store.count()
+        if self.sentences is not None:
+            self.sentences.count()
+        self.keyword_sync.check(wait=True)  # the first check of a process always syncs: done here
+
+    def _warm_model(self) -> None:
+        llm = self.llm
+        if hasattr(llm, "warm_up"):
+            llm.warm_up()  # loads the weights
+        # The answer's fixed prefix (system prompt, worked examples) is the same for every question:
+        # once evaluated, llama.cpp keeps it in its cache and a question pays only for its own turn.
+        messages = answering.build_messages(SAMPLES["en"], "en", [], self.prompts)
+        for _ in llm.stream(messages, max_tokens=1, temperature=0.0):
+            pass
+
+    def _warm_answer(self) -> None:
+        # The whole path once (excerpts, the checks of the reply, the evidence of a refusal), with a
+        # one-token answer asked even when the passages score under RAG_MIN_SCORE, from one sentence
+        # (the prompt a question adds to the cached prefix is its own: a longer one here is time lost);
+        # with an empty collection it stops at the refusal, which is all a first question would do too.
+        once = self.settings.model_copy(update={"max_answer_tokens": 1, "min_score": -1.0, "context_k": 1,
+                                                "context_sentences": 1})
+        for _ in self._ask_stream(SAMPLES["en"], settings=once):
+            pass
+
+    def _await_warm_up(self) -> None:
+        """A question asked while the warm-up runs waits for it rather than loading the same parts."""
+        self._root._warm.wait()
+
     def search(self, query: str, k: int | None = None, *, documents: Iterable[str] | None = None,
                languages: Iterable[str] | None = None) -> list[Passage]:
         """The k passages closest to `query`, best first; with `documents` and/or `languages`, all k
         come from that scope (see `scope`)."""
+        self._await_warm_up()
         query = _clean_question(query)
         k = self.settings.top_k if k is None else k
         if k < 1:
@@ -312,8 +372,17 @@ class Assistant:
         into a standalone one (shown as `answer.standalone_question`) for retrieval and answering.
         `max_tokens` and `temperature` (a caller's own, e.g. the HTTP API's) apply to this answer
         only; `max_tokens` never goes above `RAG_MAX_ANSWER_TOKENS`. `documents` and `languages`
-        limit the passages to that scope (see `scope`), inside retrieval.
+        limit the passages to that scope (see `scope`), inside retrieval. While a warm-up runs
+        (`warm_up`), the question waits for it.
         """
+        self._await_warm_up()
+        yield from self._ask_stream(question, history, max_tokens=max_tokens, temperature=temperature,
+                                    documents=documents, languages=languages)
+
+    def _ask_stream(self, question: str, history: History | None = None, *, max_tokens: int | None = None,
+                    temperature: float | None = None, documents: Iterable[str] | None = None,
+                    languages: Iterable[str] | None = None, settings: Settings | None = None) -> Iterator[Event]:
+        """`ask_stream` without waiting for a warm-up; `settings`: this answer's own (the warm-up's)."""
         question = _clean_question(question)
         scope = self.scope(documents, languages)
         notices: list[str] = []
@@ -337,7 +406,7 @@ class Assistant:
             # so, rather than waiting for the same backend a second time in the answer step.
             standalone, rewrite_failed = None, e
         query = standalone or question
-        s = self.settings
+        s = settings or self.settings
         if max_tokens is not None or temperature is not None:
             s = s.model_copy(update={
                 "max_answer_tokens": min(max_tokens or s.max_answer_tokens, s.max_answer_tokens),
@@ -528,6 +597,11 @@ def documents(*, collection: str | None = None) -> list[DocumentInfo]:
 
 def delete(name: str, *, collection: str | None = None) -> bool:
     return get_assistant(collection).delete(name)
+
+
+def warm_up(*, collection: str | None = None) -> Readiness:
+    """Load what the first question in `collection` needs, before it comes (`Assistant.warm_up`)."""
+    return get_assistant(collection).warm_up()
 
 
 def collections() -> list[CollectionInfo]:

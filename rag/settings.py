@@ -259,6 +259,13 @@ class Settings(BaseSettings):
         description="Questions from the HTTP API that may wait for the model; one more gets a 429 with "
         "`Retry-After` (the page has its own queue, bounded as well).",
     )
+    warm_up: bool = Field(
+        default=True,
+        description="`rag serve` loads and exercises, at start, what the first question needs (the models, the "
+        "indexes, each language's tokenizer: `Assistant.warm_up`) while already accepting connections; "
+        "`GET /health` says `warming` (503) until it is done, then `ready`. False skips it: `/health` is "
+        "ready at once and the first question pays for the loading.",
+    )
 
     @field_validator("chroma_url", "llm_base_url", "embed_base_url", "embed_query_model", "language",
                      "api_keys", "api_keys_file", "auth", "auth_file", mode="before")

@@ -80,6 +80,22 @@ def assert_spans(server: Server, citations: list[dict]) -> None:
 
 # -- the OpenAI protocol ---------------------------------------------------------------------------
 
+def ready(server: Server) -> httpx.Response:
+    """`GET /health` once it says ready: the server warms up as it starts (fake models: in seconds)."""
+    deadline = time.monotonic() + 60
+    while (r := httpx.get(f"{server.url}/health", timeout=10)).status_code == 503:
+        assert r.json()["status"] == "warming" and time.monotonic() < deadline
+        time.sleep(0.1)
+    return r
+
+
+def test_health_needs_no_key_and_says_when_ready(server):
+    r = ready(server)  # a proxy's check needs no key
+    assert r.status_code == 200 and r.json()["status"] == "ready"
+    assert r.json()["done"] == ["index", "language", "tokenizers", "embedder", "search", "model", "answer"]
+    assert server.http("GET", "/v1/models", key=None).status_code == 401  # while the API itself wants one
+
+
 def test_models_list(server):
     models = server.client().models.list().data
     assert [m.id for m in models] == ["fake"]
@@ -260,10 +276,11 @@ def _for(server: Server, code: str) -> str:
     return code.replace("http://127.0.0.1:7860", server.url).replace("your-key", KEY)
 
 
-@pytest.mark.parametrize("i", range(4))
+@pytest.mark.parametrize("i", range(5))
 def test_docs_curl_examples_run(server, tmp_path, i):
     blocks = _blocks("bash")
-    assert len(blocks) == 4
+    assert len(blocks) == 5
+    ready(server)  # as a deploy script would: /health answers 503 while warming up
     (tmp_path / "notes.txt").write_text("Des notes de réunion : le budget est de 3 000 euros.\n", encoding="utf-8")
     done = subprocess.run(["bash", "-c", "set -e; " + _for(server, blocks[i]).replace("curl ", "curl -sS --fail-with-body ")],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)

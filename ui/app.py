@@ -191,6 +191,10 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
                     export_saved = gr.Button(t("export"), size="sm", min_width=60, elem_id="export-conversation")
                     drop = gr.Button(t("delete_conversation"), size="sm", variant="stop", min_width=60,
                                      elem_id="delete-conversation")
+        # Shown while the server warms up (rag serve: ui/health.py); a timer looks again every second
+        # until it is ready, then stops.
+        warming = gr.Markdown(t("warming_up"), visible=False, elem_id="warming")
+        warm_timer = gr.Timer(1.0, active=False)
         with gr.Row(equal_height=False, elem_id="collection-row"):
             with gr.Column(scale=3, min_width=320):
                 intro = gr.Markdown(t("intro"))
@@ -333,6 +337,15 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
         title.submit(rename_open, [current, title, browser], side, api_name=False)
         export_saved.click(export_open, [current, browser], [exported], api_name=False)
         drop.click(delete_open, [current, browser, title], outs, js=CONFIRM_DELETE_CONVERSATION_JS, api_name=False)
+        def warm_notice(request: gr.Request):
+            """The warming-up notice while the warm-up runs, and the timer that looks again."""
+            warm = assistant.readiness().status != "warming"
+            return (gr.update(visible=not warm, value=say("warming_up", request_language(request))),
+                    gr.Timer(active=not warm))
+
+        demo.load(warm_notice, None, [warming, warm_timer], queue=False, api_name=False)
+        warm_timer.tick(warm_notice, None, [warming, warm_timer], queue=False, api_name=False,
+                        show_progress="hidden")
         demo.load(start, [browser], [browser, saved, none_yet], queue=False, api_name=False)
         demo.load(None, None, None, js=CLOSE_SIDEBAR_ON_PHONE_JS, api_name=False)
         pick.change(lambda a, v, c: open_source(library_of(c), last_answer(a), v), [answers, pick, picker], [viewer],

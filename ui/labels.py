@@ -93,6 +93,14 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hans": "对话（Markdown）",
         "zh-Hant": "對話（Markdown）",
     },
+    "warming_up": {
+        "en": "⏳ Warming up: loading the models and the index. A question asked now is answered once they are ready.",
+        "fr": "⏳ Démarrage : chargement des modèles et de l'index. Une question posée maintenant reçoit sa "
+              "réponse dès qu'ils sont prêts.",
+        "vi": "⏳ Đang khởi động: đang tải mô hình và chỉ mục. Câu hỏi đặt lúc này sẽ được trả lời khi chúng sẵn sàng.",
+        "zh-Hans": "⏳ 正在启动：加载模型和索引。现在提出的问题将在准备就绪后得到回答。",
+        "zh-Hant": "⏳ 正在啟動：載入模型和索引。現在提出的問題將在準備就緒後得到回答。",
+    },
     "sources_empty": {
         "en": "_Sources appear here._",
         "fr": "_Les sources s'affichent ici._",

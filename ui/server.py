@@ -2,7 +2,8 @@
 
 One `Assistant` and one generation queue (`Gate`) serve both, so the local model answers one
 question at a time whoever asks, the page or a program. The API's schema is at `/openapi.json`
-(browsable at `/docs`); docs/api.md describes it.
+(browsable at `/docs`); docs/api.md describes it. It warms up in the background as it starts, and
+`GET /health` says when it is ready (ui/health.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from rag import Assistant, ConfigError, InvalidInput, Settings
 from . import guard
 from .export import prune_exports
 from .gate import Gate
+from .health import health_route, start_warm_up
 from .http_api import api_routes
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -94,6 +96,7 @@ def build_server(assistant: Assistant, *, keys: frozenset[str] = frozenset(),
     )
     app.state.gate = gate
     api_routes(app, assistant, gate)
+    health_route(app, assistant)
     page = create_app(assistant, gate=gate)
     # Retrieval is cheap and runs for many users at once; the shared Gate queues the generations.
     page.queue(default_concurrency_limit=16, max_size=128)
@@ -114,4 +117,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ke
     shown = f"[{host}]" if ":" in host else host
     print(f"serving the page at http://{shown}:{port}/ and the API at http://{shown}:{port}/v1 "
           f"(schema: /openapi.json; API keys {'required' if keys else 'not required'})", flush=True)
+    if assistant.settings.warm_up:
+        print("warming up (GET /health answers 503 until ready; RAG_WARM_UP=false skips it)", flush=True)
+        start_warm_up(assistant)
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
