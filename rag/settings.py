@@ -209,7 +209,7 @@ class Settings(BaseSettings):
         "process); a file past it is refused with the reason.",
     )
     parse_memory_mb: int = Field(
-        default=1024, ge=256,
+        default=1024, ge=512,
         description="Memory cap, in MiB of address space, of the worker process that reads, cleans and chunks "
         "files; a file that needs more is refused with the reason.",
     )

@@ -141,7 +141,7 @@ def read_pdf(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extract
     No OCR: a page without a text layer (a scan) is reported in the warnings and left out, and a PDF
     with no text on any page is refused."""
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
 
     expect(raw, "pdf", ".pdf", where)
     try:
@@ -157,7 +157,9 @@ def read_pdf(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extract
         pages = list(reader.pages)
     except UnreadableFile:
         raise
-    except (PdfReadError, FileNotDecryptedError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
+    # PyPdfError: every pypdf error, LimitReachedError (a damaged file's reference loop) among them.
+    except (PyPdfError, PdfReadError, FileNotDecryptedError, ValueError, KeyError, TypeError, AttributeError, OSError,
+            RecursionError) as e:
         raise UnreadableFile(where, f"not a readable PDF ({e})") from None
     out = TextBuilder(limit)
     empty: list[int] = []

@@ -29,6 +29,7 @@ from rag.errors import PathNotFound, UnreadableFile
 
 _ROOT = Path(__file__).resolve().parent.parent.parent  # holds the packages rag/ and store/
 _KEEP_IDLE = 2  # workers kept between ingestions (one per ingestion running at the same time)
+_WARM_UP_S = 120  # the most a worker may take to start (a loaded machine, a cold disk)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Worker:
         self._send: Connection | None = None
         self._receive: Connection | None = None
         self.busy = False  # a call is under way (a caller that gives the worker back then must not reuse it)
+        self._ready = False  # it said it has warmed up: files' budgets start counting after that
 
     @property
     def alive(self) -> bool:
@@ -64,6 +66,14 @@ class Worker:
         if not self.alive:
             self.start()
         assert self._send is not None and self._receive is not None
+        if not self._ready:
+            try:
+                self._ready = self._receive.poll(_WARM_UP_S) and self._receive.recv() == ("ready", None)
+            except (EOFError, OSError):
+                pass
+            if not self._ready:
+                self.close()
+                raise UnreadableFile(where, _crashed(limits))
         try:
             self._send.send((job, args))
             ready = self._receive.poll(max(0.0, deadline - time.monotonic()))
@@ -98,6 +108,7 @@ class Worker:
             if conn is not None:
                 conn.close()
         self._send = self._receive = None
+        self._ready = False
         if self._process is not None:
             self._process.kill()
             self._process.wait()
@@ -193,6 +204,7 @@ def _warm_up() -> None:
 
 def _serve(receive: Connection, send: Connection) -> None:
     _warm_up()
+    send.send(("ready", None))
     while True:
         try:
             job, args = receive.recv()
