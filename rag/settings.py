@@ -218,6 +218,21 @@ class Settings(BaseSettings):
         description="Largest file, in MiB (2^20 bytes), that `rag ingest` and uploads accept; larger ones are "
         "refused with the reason (checked by size before reading).",
     )
+    max_document_chars: int = Field(
+        default=5_000_000, ge=1000,
+        description="Text budget of one document, in characters, enforced while it is read (the longest "
+        "books run to about 4 million); a longer text is cut there and indexed with a warning that says so.",
+    )
+    parse_timeout_s: float = Field(
+        default=120.0, gt=0,
+        description="Wall-clock budget, in seconds, for reading, cleaning and chunking one file (in a worker "
+        "process); a file past it is refused with the reason.",
+    )
+    parse_memory_mb: int = Field(
+        default=1024, ge=512,
+        description="Memory cap, in MiB of address space, of the worker process that reads, cleans and chunks "
+        "files; a file that needs more is refused with the reason.",
+    )
     upload_types: str = Field(
         default="txt,text,md,markdown,html,htm,pdf,docx,odt,epub,pptx,xlsx,csv,png,jpg,jpeg,tif,tiff,webp",
         description="File extensions that may be ingested, comma-separated, among those there is a reader for "

@@ -7,9 +7,10 @@ whitespace separates: a chunk never bridges a line that cleaning dropped.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Sequence
 
-from rag.ingestion.clean import Span, is_blank_char, is_wide, trim
+from rag.ingestion.clean import INVISIBLE, Span, is_blank_char, is_wide, trim
 
 
 def weighted_len(s: str) -> int:
@@ -19,7 +20,12 @@ def weighted_len(s: str) -> int:
     the French, English or Vietnamese versions of the same content; weighting by 3 makes one chunk
     size hold about the same amount of meaning in every language.
     """
-    return sum(3 if is_wide(ch) else 1 for ch in s)
+    return len(s) + 2 * len(_WIDE.findall(s))
+
+
+# The characters is_wide() accepts, counted by the regex engine: chunking weighs the same text often.
+_WIDE = re.compile("[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0002fa1f\u3040-\u30ff"
+                   "\u31f0-\u31ff\u1100-\u11ff\uac00-\ud7af]")
 
 
 # --- sentences --------------------------------------------------------------------------------
@@ -27,9 +33,14 @@ def weighted_len(s: str) -> int:
 _CLOSERS = "\"'”’»)]}」』）〕】〉》"
 # Latin-script ends: . ! ? … (possibly repeated), closing quotes/brackets, then whitespace or the end.
 # French puts a (narrow) no-break space before ? ! and inside « »: "Quoi ?" and "… fin. »" both end here.
-_LATIN_END = re.compile(rf"(?:[.!?…]+)(?:[{re.escape(_CLOSERS)}]|[ \u00a0\u202f]+»)*(?=\s|$)")
+# A run of marks is tried from its first mark only (the lookbehind): from each mark of a long run of
+# dots, the run would be rescanned, which is quadratic. Every pattern here is linear in its input.
+# Group 1 is the word just before the marks, when there is one (for _is_false_end), taken whole from
+# its first character only; group 2 the marks.
+_LATIN_END = re.compile(
+    rf"(?:(?<!\w)(\w++))?(?<![.!?…])([.!?…]+)(?:[{re.escape(_CLOSERS)}]|[ \u00a0\u202f]+»)*(?=\s|$)")
 # CJK ends need no space after them (nor do ASCII ! ? typed between Chinese characters).
-_CJK_END = re.compile(rf"(?:[。！？｡]+|[!?]+(?=[\u3400-\u9fff]))[{re.escape(_CLOSERS)}]*")
+_CJK_END = re.compile(rf"(?:[。！？｡]+|(?<![!?])[!?]+(?=[\u3400-\u9fff]))[{re.escape(_CLOSERS)}]*")
 _SEMICOLON = re.compile(r"[;；]")
 # Where an over-long sentence may be cut: after a comma, semicolon or colon, but not inside "1,000".
 _SOFT = re.compile(r"[，；：、]|[,;:](?=\s|[\u3400-\u9fff])")
@@ -41,7 +52,7 @@ _ABBREVIATIONS = frozenset(
     "mme mlle pr "  # French ("M." is an initial, below)
     "tp ths ts pgs gs".split()  # Vietnamese titles and "TP." (thành phố, city)
 )
-_WORD_BEFORE = re.compile(r"(\w+)\.$")
+_NOT_BLANK = re.compile(r"\S")
 
 # A semicolon ends a sentence only when what precedes it is already this long (weighted).
 _LONG_SENTENCE = 240
@@ -60,9 +71,17 @@ def split_sentences(text: str, span: Span, *, max_size: int = 900) -> list[Span]
     out: list[Span] = []
     pos = start
     for cut in [*cuts, end]:
-        s, e = trim(text, pos, cut)
+        s, e = pos, cut
+        # trim(), inlined: a run of tiny sentences makes this loop the hot path of chunking
+        while s < e and (text[s].isspace() or text[s] in INVISIBLE):
+            s += 1
+        while e > s and (text[e - 1].isspace() or text[e - 1] in INVISIBLE):
+            e -= 1
         if s < e:
-            out.extend(_split_long(text, Span(s, e), max_size))
+            if 3 * (e - s) <= max_size:
+                out.append(Span(s, e))  # short enough whatever its script
+            else:
+                out.extend(_split_long(text, Span(s, e), max_size))
         pos = cut
     return out
 
@@ -78,27 +97,29 @@ def _sentence_ends(text: str, start: int, end: int) -> set[int]:
     for m in _CJK_END.finditer(piece):
         ends.add(start + m.end())
     # A semicolon ends a sentence only once the running sentence is long (measured from the last end).
+    sorted_ends = sorted(ends)
+    semicolon_end = start
     for m in _SEMICOLON.finditer(piece):
-        last = max((e for e in ends if e - start <= m.start()), default=start) - start
-        if weighted_len(piece[last : m.start()]) >= _LONG_SENTENCE:
+        i = bisect_right(sorted_ends, start + m.start())
+        last = max(sorted_ends[i - 1] if i else start, semicolon_end) - start
+        # The weight is at least the length: past _LONG_SENTENCE characters, no need to count.
+        if m.start() - last >= _LONG_SENTENCE or weighted_len(piece[last : m.start()]) >= _LONG_SENTENCE:
             ends.add(start + m.end())
+            semicolon_end = start + m.end()
     return {e for e in ends if start < e < end}
 
 
 def _is_false_end(piece: str, m: re.Match[str], sentence_start: int) -> bool:
     """A full stop or ellipsis that does not end a sentence: abbreviations, initials, list numbers."""
-    punct = m.group(0)
+    punct = m.group(2)
     if "…" in punct or punct.startswith(".."):
         # "Enfin… la fin": an ellipsis followed by a lowercase word goes on with the sentence
-        rest = piece[m.end() :].lstrip()
-        return bool(rest) and rest[0].islower()
-    if not punct.startswith("."):
+        rest = _NOT_BLANK.search(piece, m.end())
+        return rest is not None and rest.group(0).islower()
+    word = m.group(1)
+    if not word or punct[0] != ".":
         return False
-    at = m.start()
-    w = _WORD_BEFORE.search(piece, 0, at + 1)
-    if not w:
-        return False
-    word = w.group(1)
+    at = m.start(2)
     if word.isdigit():
         # "1. " opening a sentence (or a line) is a list number
         return piece[sentence_start : at - len(word)].strip() == ""
@@ -111,11 +132,17 @@ def _is_false_end(piece: str, m: re.Match[str], sentence_start: int) -> bool:
 
 def _split_long(text: str, sentence: Span, max_size: int) -> list[Span]:
     """Cut an over-long sentence after soft punctuation so that pieces fit max_size where possible."""
-    if weighted_len(text[sentence.start : sentence.end]) <= max_size:
+    def over(a: int, b: int) -> bool:
+        # The weight is at least the length: a long remainder needs no counting (which, at each
+        # piece, would make a long sentence cost its length squared).
+        n = b - a
+        return n > max_size or (3 * n > max_size and weighted_len(text[a:b]) > max_size)
+
+    if not over(sentence.start, sentence.end):
         return [sentence]
     pieces: list[Span] = []
     start = sentence.start
-    while weighted_len(text[start : sentence.end]) > max_size:
+    while over(start, sentence.end):
         best = None
         size = 0
         for i in range(start, sentence.end):
@@ -154,8 +181,11 @@ def chunk_spans(text: str, paragraphs: Sequence[Span], size: int = 600, max_size
     chunks: list[Span] = []
     cur: Span | None = None  # chunk being built
 
+    wide = _WIDE.search(text) is not None  # without CJK, the weight is the length
+
     def weight(a: int, b: int) -> int:
-        return weighted_len(text[a:b])
+        # Past max_size characters the exact weight changes no decision below (it is at least the length).
+        return b - a if not wide or b - a > max_size else weighted_len(text[a:b])
 
     paras = [Span(*trim(text, p.start, p.end)) for p in paragraphs]
     paras = [p for p in paras if p.start < p.end]
@@ -180,18 +210,20 @@ def chunk_spans(text: str, paragraphs: Sequence[Span], size: int = 600, max_size
                 cur = None
             # else: a short lead (title, byline, "Speaker:") continues into this paragraph
         sentences = split_sentences(text, para, max_size=max_size)
+        cur_weight = weight(cur.start, cur.end) if cur is not None else 0  # kept up to date: no re-counting
         for i, sent in enumerate(sentences):
+            sent_weight = weight(sent.start, sent.end)
             if cur is None:
-                cur = sent
+                cur, cur_weight = sent, sent_weight
                 continue
-            grown = weight(cur.start, sent.end)
+            grown = cur_weight + (sent.start - cur.end) + sent_weight  # only spaces lie between sentences
             # a short last sentence may push the chunk past size (up to max_size) rather than stand alone
-            tail = i == len(sentences) - 1 and weight(sent.start, sent.end) < short
+            tail = i == len(sentences) - 1 and sent_weight < short
             if grown <= size or (tail and grown <= max_size):
-                cur = Span(cur.start, sent.end)
+                cur, cur_weight = Span(cur.start, sent.end), grown
             else:
                 chunks.append(cur)
-                cur = sent
+                cur, cur_weight = sent, sent_weight
     if cur is not None:
         chunks.append(cur)
     return chunks

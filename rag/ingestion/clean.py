@@ -64,11 +64,11 @@ def clean(text: str) -> Cleaned:
 
 # Whitespace for trimming: str.isspace() covers NBSP and the ideographic space U+3000; zero-width
 # space and a stray BOM are invisible too.
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def is_blank_char(ch: str) -> bool:
-    return ch.isspace() or ch in _INVISIBLE
+    return ch.isspace() or ch in INVISIBLE
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -145,8 +145,9 @@ def is_wide(ch: str) -> bool:
 
 
 # Tags, comments and character entities: what is left of a page's HTML after a bad text export.
+# A comment left open runs to the end of the line: else each "<!--" of a run would rescan the line.
 _MARKUP = re.compile(
-    r"<!--.*?-->|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});"
+    r"<!--.*?(?:-->|$)|</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>|&(?:[A-Za-z]{2,8}|#\d{1,6}|#x[0-9A-Fa-f]{1,6});"
 )
 
 

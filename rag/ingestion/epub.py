@@ -14,14 +14,16 @@ from urllib.parse import unquote
 
 from rag.errors import UnreadableFile
 from rag.ingestion.archives import expect, open_zip, reading
-from rag.ingestion.formats import html_to_text
-from rag.ingestion.locations import Extracted, TextBuilder
+from rag.ingestion.formats import TextSink, html_tokens
+from rag.ingestion.locations import MAX_DOCUMENT_CHARS, Extracted, TextBuilder
 
 NOTES = "notes"
 
-_NOTE = re.compile(r"<aside\b[^>]*\bepub:type\s*=\s*[\"'][^\"']*\b(?:foot|end|rear)?notes?\b[^\"']*[\"'][^>]*>(.*?)</aside\s*>",
-                   re.IGNORECASE | re.DOTALL)
-_HEADING = re.compile(r"<(h[1-3]|title)\b[^>]*>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL)
+# An aside whose epub:type names a note ("footnote", "endnote", "rearnote", "note"): its attributes
+# are one tag's, and these patterns are linear in them.
+_EPUB_TYPE = re.compile(r"""\bepub:type\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_NOTE_TYPE = re.compile(r"\b(?:foot|end|rear)?notes?\b", re.IGNORECASE)
+_HEADINGS = {"h1", "h2", "h3", "title"}
 # Font obfuscation (IDPF, Adobe) is not encryption of the text; any other method in encryption.xml is DRM.
 _FONT_OBFUSCATION = (b"http://www.idpf.org/2008/embedding", b"http://ns.adobe.com/pdf/enc#RC")
 _DOCUMENTS = ("application/xhtml+xml", "text/html")
@@ -34,7 +36,7 @@ _NS = {
 }
 
 
-def read_epub(raw: bytes, where: str) -> Extracted:
+def read_epub(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
     expect(raw, "zip", ".epub", where)
     with open_zip(raw, where) as z, reading(where, "EPUB book"):
         names = set(z.namelist())
@@ -49,27 +51,85 @@ def read_epub(raw: bytes, where: str) -> Extracted:
         base = posixpath.dirname(opf_path)
         items = {i.get("id"): i for i in opf.xpath("//opf:manifest/opf:item", namespaces=_NS)}
         titles = _titles(z, names, opf, items, base)
-        out = TextBuilder()
+        out = TextBuilder(limit)
         notes: list[str] = []
+        read: set[str] = set()
         for idref in opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=_NS):
             item = items.get(idref)
             if item is None or item.get("media-type") not in _DOCUMENTS or "nav" in (item.get("properties") or "").split():
                 continue
             path = _join(base, item.get("href", ""))
+            if path in read:
+                continue  # a chapter listed twice is read once: a spine naming it thousands of times is a bomb
+            read.add(path)
             if path not in names:
                 out.warn(f"chapter {path} is listed but missing from the book")
                 continue
-            markup = z.read(path).decode("utf-8", errors="replace")
-            notes += [html_to_text(m.group(1)) for m in _NOTE.finditer(markup)]
-            markup = _NOTE.sub("", markup)
-            out.section(label=titles.get(path) or _first_heading(markup))
-            out.paragraph(html_to_text(markup))
+            if out.full:
+                break
+            chapter = _chapter(z.read(path).decode("utf-8", errors="replace"), out.room + 1)
+            notes += chapter.notes
+            out.section(label=titles.get(path) or chapter.heading)
+            out.paragraph(chapter.text)
         if out.empty:
             raise UnreadableFile(where, "the book has no text")
         out.section(label=NOTES)
         for note in notes:
+            if out.full:
+                break
             out.paragraph(note)
         return out.build()
+
+
+class _Chapter:
+    """A chapter's text without its notes, its notes, and its first heading (or title)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.notes: list[str] = []
+        self.heading: str | None = None
+
+
+def _chapter(markup: str, limit: int) -> _Chapter:
+    body = TextSink(2 * limit)
+    note: TextSink | None = None  # the note being read, and how many asides deep it is
+    note_depth = 0
+    heading: tuple[str, TextSink] | None = None
+    out = _Chapter()
+    for kind, name, value in html_tokens(markup):
+        if note is None and kind == "start" and name == "aside" and _is_note(value):
+            note, note_depth = TextSink(2 * limit), 1
+            continue
+        if note is not None:
+            if name == "aside" and kind in ("start", "end"):
+                note_depth += 1 if kind == "start" else -1
+                if note_depth == 0:
+                    out.notes.append(note.text())
+                    note = None
+                    continue
+            note.data(value) if kind == "data" else note.take(kind, name)
+            continue
+        if out.heading is None:
+            if heading is None and kind == "start" and name in _HEADINGS:
+                heading = (name, TextSink(1000))
+            elif heading is not None and kind == "end" and name == heading[0]:
+                out.heading = " ".join(heading[1].text().split()) or None
+                heading = None
+            elif heading is not None:
+                heading[1].data(value) if kind == "data" else heading[1].take(kind, name)
+        if kind == "data":
+            body.data(value)
+            if body.cut:
+                break
+        else:
+            body.take(kind, name)
+    out.text = body.text()
+    return out
+
+
+def _is_note(attributes: str) -> bool:
+    m = _EPUB_TYPE.search(attributes)
+    return m is not None and _NOTE_TYPE.search(next(g for g in m.groups() if g is not None)) is not None
 
 
 def _titles(z, names: set[str], opf, items: dict, base: str) -> dict[str, str]:
@@ -111,13 +171,5 @@ def _xml(raw: bytes):
 
 
 def _drm(encryption_xml: bytes) -> bool:
-    methods = re.findall(rb"EncryptionMethod\b[^>]*\bAlgorithm\s*=\s*[\"']([^\"']+)", encryption_xml)
-    return any(m not in _FONT_OBFUSCATION for m in methods)
-
-
-def _first_heading(markup: str) -> str | None:
-    for m in _HEADING.finditer(markup):
-        text = " ".join(html_to_text(m.group(2)).split())
-        if text:
-            return text
-    return None
+    algorithms = _xml(encryption_xml).xpath("//*[local-name()='EncryptionMethod']/@Algorithm")
+    return any(a.encode() not in _FONT_OBFUSCATION for a in algorithms)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 
 from rag.errors import UnreadableFile
-from rag.ingestion.locations import Extracted, TextBuilder
+from rag.ingestion.locations import MAX_DOCUMENT_CHARS, Extracted, TextBuilder
 
 # Suffix -> the formats Pillow may find in such a file (a .jpg holding a PNG is still an image).
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
@@ -18,7 +18,7 @@ _FORMATS = ("PNG", "JPEG", "TIFF", "WEBP")
 MAX_FRAMES = 1000
 
 
-def read_image(raw: bytes, where: str) -> Extracted:
+def read_image(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
     """The text OCR reads on an image file, with each page's confidence in its location."""
     from PIL import Image, UnidentifiedImageError
 
@@ -31,7 +31,7 @@ def read_image(raw: bytes, where: str) -> Extracted:
         raise UnreadableFile(where, "not a readable image (damaged, or not PNG, JPEG, TIFF or WebP)") from None
     except (Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
         raise UnreadableFile(where, f"not a readable image ({type(e).__name__}: {_short(e)})") from None
-    out = TextBuilder()
+    out = TextBuilder(limit)
     several = frames > 1
     scans = PageReader(out, label=(lambda n: f"p. {n}") if several else (lambda n: None))
 
@@ -41,6 +41,8 @@ def read_image(raw: bytes, where: str) -> Extracted:
         return img.copy()
 
     for number in range(1, frames + 1):
+        if out.full:
+            break
         scans.page(number, lambda n=number: frame(n))
     if scans.failed and not scans.read and not scans.unread:
         raise UnreadableFile(where, f"not a readable image ({scans.failed[0][1]})")

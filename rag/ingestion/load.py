@@ -16,7 +16,7 @@ from pathlib import Path
 from rag.errors import PathNotFound, UnreadableFile
 from rag.ingestion.archives import expect_text
 from rag.ingestion.images import IMAGE_TYPES  # light: PIL is imported when an image is read
-from rag.ingestion.locations import Extracted, Location
+from rag.ingestion.locations import MAX_DOCUMENT_CHARS, Extracted, Location, over_budget
 
 # Formats read by a library: suffix -> (module, function(raw, where) -> Extracted). Imported on
 # first use: each library takes time to import and most files are plain text.
@@ -70,9 +70,11 @@ class SourceText:
     warnings: tuple[str, ...] = ()
 
 
-def read_text(path: Path, max_bytes: int | None = None, name: str | None = None) -> SourceText:
+def read_text(path: Path, max_bytes: int | None = None, name: str | None = None,
+              max_chars: int = MAX_DOCUMENT_CHARS) -> SourceText:
     """Read and decode `path`; raise UnreadableFile when it is empty, binary, too large or undecodable.
-    `name`: the document's name (see discover.py), by default the file name."""
+    `name`: the document's name (see discover.py), by default the file name. `max_chars`: the text
+    budget (RAG_MAX_DOCUMENT_CHARS); every reader stops there and says so in the warnings."""
     path = Path(path)
     where = str(path)
     try:
@@ -95,20 +97,24 @@ def read_text(path: Path, max_bytes: int | None = None, name: str | None = None)
     extracted: Extracted | None = None
     if suffix in LOADERS:
         module, function = LOADERS[suffix]
-        extracted = getattr(importlib.import_module(module), function)(raw, where)
+        extracted = getattr(importlib.import_module(module), function)(raw, where, limit=max_chars)
         text, encoding = extracted.text, suffix[1:]
     else:
         expect_text(raw, suffix, where)
         text, encoding = _decode(raw, where)
         if suffix in (".html", ".htm"):
-            from rag.ingestion.formats import html_to_text
+            from rag.ingestion.formats import read_html
 
-            text, encoding = html_to_text(text), f"{encoding}, html"
+            extracted = read_html(text, where, limit=max_chars)
+            text, encoding = extracted.text, f"{encoding}, html"
         elif suffix == ".csv" and text:
             from rag.ingestion.sheets import read_csv
 
-            extracted = read_csv(text, where)
+            extracted = read_csv(text, where, limit=max_chars)
             text, encoding = extracted.text, f"{encoding}, csv"
+        elif len(text) > max_chars:
+            extracted = Extracted(text[:max_chars], warnings=(over_budget(max_chars),))
+            text = extracted.text
     if not text:
         raise UnreadableFile(where, "empty file")  # a BOM and nothing else
     return SourceText(

@@ -70,29 +70,59 @@ def span_label(segments: Sequence[Location]) -> str | None:
     return first.label
 
 
+# The default text budget of one document (RAG_MAX_DOCUMENT_CHARS): the longest books run to about
+# 4 million characters (the Bible, "War and Peace" in French).
+MAX_DOCUMENT_CHARS = 5_000_000
+
+
+def over_budget(limit: int) -> str:
+    """The warning of a document cut at its text budget."""
+    return (f"the text is longer than the budget of {limit} characters (RAG_MAX_DOCUMENT_CHARS): only the "
+            f"first {limit} are indexed")
+
+
 class TextBuilder:
     """Paragraphs in, text out: a blank line between paragraphs, a segment per page or section.
 
     Call `section(page, label)` before the paragraphs of each page, slide, chapter or heading; a
     section that gets no text leaves no segment. Paragraphs are taken as given (only stripped): the
-    loaders decide what a paragraph is."""
+    loaders decide what a paragraph is.
 
-    def __init__(self) -> None:
+    `limit` is the document's text budget: the paragraph that reaches it is cut there, with a warning,
+    and later ones are ignored; loaders stop reading once `full` is set, so a hostile file costs no
+    more than its budget."""
+
+    def __init__(self, limit: int | None = MAX_DOCUMENT_CHARS) -> None:
         self._parts: list[str] = []
         self._length = 0
         self._locations: list[Location] = []
         self._open: tuple[int | None, str | None, float | None] | None = None  # the current section's
         self._open_start: int | None = None  # where its first paragraph starts, once it has one
         self.warnings: list[str] = []
+        self.limit = limit
+        self.full = False
+
+    @property
+    def room(self) -> int:
+        """Characters left in the budget (a paragraph's text is cut to this)."""
+        return max(0, self.limit - self._length) if self.limit is not None else 2**62
 
     def section(self, page: int | None = None, label: str | None = None, confidence: float | None = None) -> None:
         self._close()
         self._open = (page, label, confidence)
 
     def paragraph(self, text: str) -> None:
+        if self.full:
+            return
         text = text.strip()
         if not text:
             return
+        if self.limit is not None and self._length + 2 + len(text) > self.limit:
+            self.full = True
+            self.warn(over_budget(self.limit))
+            text = text[: max(0, self.limit - self._length - 2)].rstrip()
+            if not text:
+                return
         if self._parts:
             self._parts.append("\n\n")
             self._length += 2

@@ -17,8 +17,12 @@ from typing import Iterator
 
 from rag.errors import UnreadableFile
 from rag.ingestion.archives import expect, open_zip, reading
-from rag.ingestion.locations import Extracted, TextBuilder
+from rag.ingestion.locations import MAX_DOCUMENT_CHARS, Extracted, TextBuilder
 from rag.ingestion.tables import MAX_COLUMNS, table_text
+
+# Longest run of spaces one <text:s text:c="N"/> stands for: a real document uses a few for layout;
+# a hostile one claims millions.
+MAX_SPACES = 100
 
 NOTES = "notes"
 
@@ -33,7 +37,7 @@ _RUN_TEXT = (
 )
 
 
-def read_docx(raw: bytes, where: str) -> Extracted:
+def read_docx(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
     expect(raw, "zip", ".docx", where)
     open_zip(raw, where).close()
     with reading(where, "Word document"):
@@ -43,10 +47,12 @@ def read_docx(raw: bytes, where: str) -> Extracted:
 
         doc = Document(io.BytesIO(raw))
         headings = {s.style_id for s in doc.styles if _is_heading_name(s.name or "")}
-        out = TextBuilder()
+        out = TextBuilder(limit)
         out.section()
         tables = 0
         for block in _docx_blocks(doc.element.body):
+            if out.full:
+                break
             if block.tag == f"{{{_W}}}tbl":
                 tables += 1
                 _add_table(out, ([_docx_cell(tc) for tc in tr.iterchildren(f"{{{_W}}}tc")]
@@ -63,6 +69,8 @@ def read_docx(raw: bytes, where: str) -> Extracted:
             if not rel.is_external and rel.reltype in (RT.FOOTNOTES, RT.ENDNOTES):
                 notes = parse_xml(rel.target_part.blob)
                 for note in notes.iterchildren(f"{{{_W}}}footnote", f"{{{_W}}}endnote"):
+                    if out.full:
+                        break
                     if note.get(f"{{{_W}}}type") in (None, "normal"):  # not the separator lines
                         out.paragraph("\n".join(_docx_text(p) for p in note.iter(f"{{{_W}}}p")))
         return out.build()
@@ -114,7 +122,7 @@ def _is_heading_name(name: str) -> bool:
 
 
 def _add_table(out: TextBuilder, rows, name: str) -> None:
-    table = table_text(rows, name)
+    table = table_text(rows, name, max_chars=out.room)
     out.paragraph(table.text)
     if table.warning:
         out.warn(table.warning)
@@ -139,7 +147,7 @@ _ODT_SKIP = {f"{{{_TEXT}}}{n}" for n in ("table-of-content", "alphabetical-index
                                          "tracked-changes", "sequence-decls", "variable-decls")}
 
 
-def read_odt(raw: bytes, where: str) -> Extracted:
+def read_odt(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
     expect(raw, "zip", ".odt", where)
     with open_zip(raw, where) as z, reading(where, "OpenDocument file"):
         names = set(z.namelist())
@@ -157,7 +165,7 @@ def read_odt(raw: bytes, where: str) -> Extracted:
         # No entities resolved, no network: the file's XML is untrusted input.
         parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
         content = etree.fromstring(z.read("content.xml"), parser)
-        walk = _OdtWalk()
+        walk = _OdtWalk(limit)
         walk.out.section()
         for text in content.iter(_ODT_BODY):
             walk.blocks(text)
@@ -165,18 +173,22 @@ def read_odt(raw: bytes, where: str) -> Extracted:
             raise UnreadableFile(where, "the document has no text")
         walk.out.section(label=NOTES)
         for note in walk.notes:
+            if walk.out.full:
+                break
             walk.out.paragraph(note)
         return walk.out.build()
 
 
 class _OdtWalk:
-    def __init__(self) -> None:
-        self.out = TextBuilder()
+    def __init__(self, limit: int) -> None:
+        self.out = TextBuilder(limit)
         self.notes: list[str] = []
         self.tables = 0
 
     def blocks(self, parent) -> None:
         for node in parent.iterchildren("*"):
+            if self.out.full:
+                return
             if node.tag in _ODT_SKIP:
                 continue
             if node.tag == _T_H:
@@ -212,7 +224,7 @@ class _OdtWalk:
         for child in node.iterchildren("*"):
             tag = child.tag
             if tag == _T_S:
-                parts.append(" " * _int(child.get(f"{{{_TEXT}}}c")))
+                parts.append(" " * min(_int(child.get(f"{{{_TEXT}}}c")), MAX_SPACES))
             elif tag == _T_TAB:
                 parts.append("\t")
             elif tag == _T_BREAK:

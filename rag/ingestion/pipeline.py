@@ -8,6 +8,9 @@ document), and `repair` brings the side indexes back in step at the end of a run
 """
 from __future__ import annotations
 
+import os
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -17,26 +20,32 @@ from rag.errors import UnreadableFile
 from rag.ingestion.background import ahead
 from rag.ingestion.discover import FoundFile, find_files
 from rag.ingestion.events import Duplicate, Event, Notice, Skipped, Unchanged, Write
-from rag.ingestion.load import read_text
 from rag.ingestion.lock import index_lock
 from rag.ingestion.manifest import Manifest, outdated, signature, stored_state
-from rag.ingestion.prepare import prepare
+from rag.ingestion.prepare import PreparedDocument
 from rag.ingestion.repair import stored_chunk_ids, sync_keywords, sync_sentences
 from rag.ingestion.texts import text_store
+from rag.ingestion.worker import Limits, Worker, worker
 from rag.ingestion.write import IndexWriter, Progress, remove_document
 from rag.settings import Settings
 from rag.types import IngestReport
 
-def scan(files: Sequence[FoundFile], manifest: Manifest, settings: Settings) -> Iterator[Event]:
+def scan(files: Sequence[FoundFile], manifest: Manifest, settings: Settings, w: Worker) -> Iterator[Event]:
     """Read, compare with the store and prepare each file, in order.
 
     Runs in a background thread (see `background.py`): it only reads the store's state taken
-    before, and never writes; deleting and writing stay with the caller, in order.
+    before, and never writes; deleting and writing stay with the caller, in order. Reading and
+    chunking run in the worker process `w`, each file within its budget of time and memory
+    (worker.py): whatever a file holds, this process only waits, without holding the GIL.
     """
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    limits = Limits(settings.parse_timeout_s, settings.parse_memory_mb)
     for f in files:
+        deadline = time.monotonic() + settings.parse_timeout_s
         try:
-            source = read_text(f.path, max_bytes=max_bytes, name=f.name)
+            # The worker has its own working directory: it gets the absolute path, the source the path as given.
+            source = replace(w.call("read", (os.path.abspath(f.path), max_bytes, f.name, settings.max_document_chars),
+                                    deadline=deadline, limits=limits, where=str(f.path)), path=f.path)
         except UnreadableFile as e:
             reason = e.reason
             if "over the limit" in reason:
@@ -57,7 +66,13 @@ def scan(files: Sequence[FoundFile], manifest: Manifest, settings: Settings) -> 
                          "folder ingested")
         elif verdict.why:
             yield Notice(f"{source.name}: stored copy was {verdict.why}; rebuilt")
-        yield Write(prepare(source, settings), verdict.kind, verdict.replaces)
+        try:
+            chunks, language = w.call("prepare", (source.sha256, settings.chunk_size, settings.chunk_max),
+                                      deadline=deadline, limits=limits, where=str(f.path))
+        except UnreadableFile as e:
+            yield Skipped(str(f.path), e.reason)
+            continue
+        yield Write(PreparedDocument(source, chunks, language), verdict.kind, verdict.replaces)
 
 
 def ingest_paths(
@@ -83,7 +98,8 @@ def ingest_paths(
     found = find_files([Path(p) for p in paths], settings.allowed_suffixes, data_dir=settings.home)
     sig = signature(settings, embedder, centering)
     texts = text_store(settings)
-    with index_lock(settings.home):
+    # Started first: the worker loads its readers while the store is opened and read.
+    with worker(settings.parse_memory_mb) as parser, index_lock(settings.home):
         if keywords is not None and keywords.needs_rebuild():
             keywords.reset()  # refilled from the store by sync_keywords at the end of this run
         stored = stored_state(store)
@@ -103,7 +119,7 @@ def ingest_paths(
 
         writer = IndexWriter(store, embedder, sig, keywords=keywords, sentences=sentences,
                              centering=centering, progress=progress)
-        for event in ahead(scan(found.files, manifest, settings)):
+        for event in ahead(scan(found.files, manifest, settings, parser)):
             if isinstance(event, Skipped):
                 skipped.append((event.path, event.reason))
             elif isinstance(event, Notice):

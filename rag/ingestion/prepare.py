@@ -19,9 +19,15 @@ class PreparedDocument:
 
 
 def prepare(source: SourceText, settings: Settings) -> PreparedDocument:
+    chunks, language = chunk_text(source, settings.chunk_size, settings.chunk_max)
+    return PreparedDocument(source, chunks, language)
+
+
+def chunk_text(source: SourceText, size: int, max_size: int) -> tuple[tuple[Chunk, ...], str]:
+    """`source`'s chunks and the document's language (the part of `prepare` a worker runs)."""
     text = source.text
     paragraphs = clean(text).kept
-    spans = chunk_spans(text, paragraphs, size=settings.chunk_size, max_size=settings.chunk_max)
+    spans = chunk_spans(text, paragraphs, size=size, max_size=max_size)
     body = " ".join(text[p.start : p.end] for p in paragraphs)
     doc_lang = detect(body[:4000])
     chunks = []
@@ -32,4 +38,4 @@ def prepare(source: SourceText, settings: Settings) -> PreparedDocument:
         if lang == "und" or (len(piece) < 80 and lang != doc_lang):
             lang = doc_lang
         chunks.append(Chunk(source.name, lang, piece, s.start, s.end, i))
-    return PreparedDocument(source, tuple(chunks), doc_lang)
+    return tuple(chunks), doc_lang

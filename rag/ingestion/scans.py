@@ -86,6 +86,10 @@ class PageReader:
         self.failed: list[tuple[int, str]] = []
         self.seconds = 0.0
 
+    # Called before each page goes to OCR (set by the parse worker, which then gives the file one
+    # page's OCR budget more: a 50-page scan takes minutes, a text file never should).
+    on_page: Callable[[], None] | None = None
+
     def page(self, number: int, image: Callable[[], object]) -> None:
         """OCR page `number`, whose image `image()` gives, into the text (a section of its own)."""
         if len(self.read) >= MAX_OCR_PAGES:
@@ -104,6 +108,8 @@ class PageReader:
         if self._missing:
             self.unread.append(number)
             return
+        if self.on_page is not None:
+            self.on_page()  # the parse worker's clock: each page read by OCR has a budget of its own
         try:
             result = ocr.read_image(picture)
         except ocr.OcrFailed as e:

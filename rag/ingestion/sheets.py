@@ -9,13 +9,13 @@ import io
 
 from rag.errors import UnreadableFile
 from rag.ingestion.archives import expect, open_zip, reading
-from rag.ingestion.locations import Extracted, TextBuilder
+from rag.ingestion.locations import MAX_DOCUMENT_CHARS, Extracted, TextBuilder
 from rag.ingestion.tables import table_text
 
 _DELIMITERS = (",", ";", "\t", "|")
 
 
-def read_xlsx(raw: bytes, where: str) -> Extracted:
+def read_xlsx(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
     expect(raw, "zip", ".xlsx", where)
     open_zip(raw, where).close()
     with reading(where, "Excel workbook"):
@@ -24,11 +24,13 @@ def read_xlsx(raw: bytes, where: str) -> Extracted:
         # read_only streams rows from the archive instead of building every cell first.
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         try:
-            out = TextBuilder()
+            out = TextBuilder(limit)
             for sheet in book.worksheets:
+                if out.full:
+                    break
                 out.section(label=sheet.title)
                 rows = ([_value(v) for v in row] for row in sheet.iter_rows(values_only=True))
-                table = table_text(rows, f"sheet {sheet.title}")
+                table = table_text(rows, f"sheet {sheet.title}", max_chars=out.room)
                 out.paragraph(table.text)
                 if table.warning:
                     out.warn(table.warning)
@@ -39,12 +41,12 @@ def read_xlsx(raw: bytes, where: str) -> Extracted:
     return out.build()
 
 
-def read_csv(text: str, where: str) -> Extracted:
+def read_csv(text: str, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
     """`text`: the decoded file (load.py decodes it as any text file)."""
-    out = TextBuilder()
+    out = TextBuilder(limit)
     try:
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-        table = table_text(rows, "the table")
+        table = table_text(rows, "the table", max_chars=out.room)
     except csv.Error as e:
         raise UnreadableFile(where, f"not a readable CSV file ({e})") from None
     out.paragraph(table.text)

