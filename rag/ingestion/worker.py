@@ -217,7 +217,7 @@ def _serve(receive: Connection, send: Connection) -> None:
     from rag.ingestion import ocr, scans
 
     _warm_up()
-    scans.PageReader.on_page = lambda: send.send(("page", ocr.SECONDS_PER_PAGE))
+    scans.PageReader.on_page = staticmethod(lambda: send.send(("page", ocr.SECONDS_PER_PAGE)))
     send.send(("ready", None))
     while True:
         try:
