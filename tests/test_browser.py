@@ -74,6 +74,17 @@ def server(tmp_path_factory):
     proc.wait(30)
 
 
+# Playwright waits 30 s by default; CI runs this file beside another on a 2-core machine, where a
+# loaded moment once outlasted that. A real hang still fails, at 60 s.
+TIMEOUT_MS = 60_000
+
+
+def new_context(browser, **kw):
+    context = browser.new_context(**kw)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
@@ -84,7 +95,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, server, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context = new_context(browser, viewport={"width": 1280, "height": 900}, accept_downloads=True)
     pg = context.new_page()
     pg.dialogs = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.accept()))
@@ -191,7 +202,7 @@ def test_a_bad_upload_is_refused_with_the_reason(page, tmp_path):
 
 
 def test_two_sessions_never_see_each_other(browser, server):
-    a, b = browser.new_context(), browser.new_context()
+    a, b = new_context(browser, ), new_context(browser, )
     pa, pb = a.new_page(), b.new_page()
     for pg in (pa, pb):
         pg.goto(server)
@@ -227,7 +238,7 @@ def test_export_retry_and_clear(page):
 
 
 def test_phone_width_has_no_sideways_scrolling(browser, server):
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    ctx = new_context(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     pg = ctx.new_page()
     pg.goto(server)
     pg.wait_for_selector("#question textarea")
@@ -245,7 +256,7 @@ def test_phone_width_has_no_sideways_scrolling(browser, server):
 def test_the_page_speaks_the_browsers_language(browser, server, tmp_path):
     """A browser set to Traditional Chinese gets the page's own words in it (answers follow the
     question's language, here forced to French by the server's RAG_LANGUAGE)."""
-    ctx = browser.new_context(locale="zh-TW", viewport={"width": 1280, "height": 900})
+    ctx = new_context(browser, locale="zh-TW", viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
     pg.dialogs = []
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
@@ -280,7 +291,7 @@ def test_the_page_speaks_the_browsers_language(browser, server, tmp_path):
 def test_a_vietnamese_browser_gets_the_page_in_vietnamese(browser, server):
     """Gradio ships no Vietnamese, so its I18n shows English there: the labels are then set from
     the request's Accept-Language when the page loads."""
-    ctx = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    ctx = new_context(browser, locale="vi-VN", viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
     pg.goto(server)
     pg.wait_for_selector("#question textarea")
@@ -355,7 +366,7 @@ def test_a_conversation_is_reopened_after_a_reload_and_goes_on(page):
 
 
 def test_two_browsers_never_see_each_others_conversations(browser, server):
-    a, b = browser.new_context(locale="en-US"), browser.new_context(locale="en-US")
+    a, b = new_context(browser, locale="en-US"), new_context(browser, locale="en-US")
     pa, pb = a.new_page(), b.new_page()
     for pg in (pa, pb):
         pg.goto(server)
