@@ -355,7 +355,8 @@ def test_a_conversation_is_reopened_after_a_reload_and_goes_on(page):
     ask(page, "Combien de suspects le Cambodge a-t-il arrêtés ?")
     wait_answered(page, 1)
     page.wait_for_selector("#sources mark")
-    page.wait_for_timeout(500)
+    # the sidebar gets the new conversation after the answer is saved: waited for, not timed
+    page.wait_for_function("document.querySelectorAll('#conversations label').length === 2")
     shot(page, "10-conversations")
     assert saved_titles(page) == ["Combien de suspects le Cambodge a-t-il arrêtés ?", "Nghi phạm Myanmar"]
     # delete the open one, after the browser's confirmation
