@@ -16,7 +16,9 @@ from rag import Assistant
 
 
 def health_route(app: FastAPI, assistant: Assistant) -> None:
-    @app.api_route("/health", methods=["GET", "HEAD"], tags=["health"], summary="Ready for questions?")
+    # HEAD answers the same, outside the schema (one route for both gives two operations one id)
+    @app.head("/health", include_in_schema=False)
+    @app.get("/health", tags=["health"], summary="Ready for questions?")
     def health() -> JSONResponse:
         state = assistant.readiness()
         body = state.to_dict()
