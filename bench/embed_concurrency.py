@@ -49,13 +49,18 @@ class FixedTimeServer(BaseHTTPRequestHandler):
         finally:
             with cls._lock:
                 cls.in_flight -= 1
-        out = json.dumps({"object": "list", "data": data, "model": body["model"],
-                          "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        send_embeddings(self, data, body["model"])
+
+
+def send_embeddings(handler: BaseHTTPRequestHandler, data: list[dict], model: str) -> None:
+    """Answer an OpenAI `/v1/embeddings` request with `data` (its list of embedding objects)."""
+    out = json.dumps({"object": "list", "data": data, "model": model,
+                      "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(out)))
+    handler.end_headers()
+    handler.wfile.write(out)
 
 
 @contextlib.contextmanager

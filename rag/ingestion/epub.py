@@ -107,7 +107,7 @@ def _chapter(markup: str, limit: int) -> _Chapter:
                     out.notes.append(note.text())
                     note = None
                     continue
-            note.data(value) if kind == "data" else note.take(kind, name)
+            note.feed(kind, name, value)
             continue
         if out.heading is None:
             if heading is None and kind == "start" and name in _HEADINGS:
@@ -116,13 +116,9 @@ def _chapter(markup: str, limit: int) -> _Chapter:
                 out.heading = " ".join(heading[1].text().split()) or None
                 heading = None
             elif heading is not None:
-                heading[1].data(value) if kind == "data" else heading[1].take(kind, name)
-        if kind == "data":
-            body.data(value)
-            if body.cut:
-                break
-        else:
-            body.take(kind, name)
+                heading[1].feed(kind, name, value)
+        if body.feed(kind, name, value):
+            break
     out.text = body.text()
     return out
 

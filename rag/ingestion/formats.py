@@ -102,6 +102,14 @@ class TextSink:
         self.parts.append(text)
         self.length += len(text)
 
+    def feed(self, kind: str, name: str, value: str) -> bool:
+        """One token of `html_tokens`; True once the text is cut at its limit (the caller stops)."""
+        if kind == "data":
+            self.data(value)
+        else:
+            self.take(kind, name)
+        return self.cut
+
     def text(self) -> str:
         lines = (" ".join(line.split()) for line in "".join(self.parts).split("\n"))
         return re.sub(r"\n{3,}", "\n\n", "\n\n".join(line for line in lines if line)).strip()
@@ -126,12 +134,8 @@ def read_html(markup: str, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extra
 def _html(markup: str, limit: int | None) -> TextSink:
     sink = TextSink(limit)
     for kind, name, value in html_tokens(markup):
-        if kind == "data":
-            sink.data(value)
-            if sink.cut:
-                break
-        else:
-            sink.take(kind, name)
+        if sink.feed(kind, name, value):
+            break
     return sink
 
 
