@@ -1,12 +1,11 @@
 """Warm before ready: `Assistant.warm_up` runs every step once, a question asked meanwhile waits for it,
 and `GET /health` says warming (503) until it is over, then ready (200); a slow test starts a real
-`rag serve` with the packaged models and checks that once it says ready its first answer is fast."""
+`rag serve` with the packaged models and checks that it loads every model before it says ready, and none after."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import threading
@@ -236,18 +235,15 @@ def test_rag_serve_says_ready_only_when_warm(tmp_path):
                 time.sleep(0.2)
             assert seen, "the server said ready before it could have loaded its model"
             assert r.json()["status"] == "ready" and r.json()["done"] == list(STEPS)
-            # Ready means warm: the first question's first word comes as fast as the next ones'.
-            first = _first_token(url, QUESTION)
-            warm = statistics.median(_first_token(url, q) for q in (
-                "Combien de suspects le Myanmar a-t-il remis à la Chine ?",
-                "Combien de suspects de fraude le Cambodge a-t-il arrêtés et remis à la Chine ?"))
-            first_zh = _first_token(url, "缅甸通过中缅泰三方机制向中国移交了多少名嫌疑人？")
+            # Ready means warm: every model and dictionary loaded before, none on the questions after.
+            # (The first-token times are the benchmark's: bench/cold_start.py, docs/benchmarks.md.)
+            for question in (QUESTION, "缅甸通过中缅泰三方机制向中国移交了多少名嫌疑人？"):
+                _first_token(url, question)
     log = (tmp_path / "serve.log").read_text(errors="replace")
     assert "Traceback" not in log and "ready: warmed up in" in log
-    # Without the warm-up the first word took about four times the warm one's (docs/benchmarks.md);
-    # the margin leaves room for a machine shared with other work.
-    assert first <= 1.5 * warm + 1.0, (first, warm)
-    assert first_zh <= 1.5 * warm + 1.5, (first_zh, warm)
+    before, after = log.split("ready: warmed up in", 1)
+    for loaded in ("loaded the answer model", "loaded the embedding model", "loaded jieba's dictionary"):
+        assert before.count(loaded) == 1 and loaded not in after, (loaded, log)
 
 
 def test_the_page_says_it_is_warming_up_until_ready(build):

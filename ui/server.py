@@ -108,6 +108,19 @@ def build_server(assistant: Assistant, *, keys: frozenset[str] = frozenset(),
     return app
 
 
+def _log_to_stderr() -> None:
+    """The pipeline's own messages (models loaded, warm-up steps, failures) on stderr, for an operator's
+    log; libraries stay at their defaults (httpx's line per request would drown them)."""
+    import logging
+
+    logger = logging.getLogger("rag")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, keys: frozenset[str] = frozenset(),
           login: tuple[str, str] | None = None) -> None:
     import uvicorn
@@ -117,6 +130,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ke
     shown = f"[{host}]" if ":" in host else host
     print(f"serving the page at http://{shown}:{port}/ and the API at http://{shown}:{port}/v1 "
           f"(schema: /openapi.json; API keys {'required' if keys else 'not required'})", flush=True)
+    _log_to_stderr()
     if assistant.settings.warm_up:
         print("warming up (GET /health answers 503 until ready; RAG_WARM_UP=false skips it)", flush=True)
         start_warm_up(assistant)

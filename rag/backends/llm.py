@@ -5,15 +5,19 @@ so `ingest` and `search` never pay for the model.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
 from rag.errors import BackendUnavailable, ModelUnavailable, UnknownBackend, server_errors
 from rag.settings import Settings
 from rag.text.patterns import CITED
+
+log = logging.getLogger(__name__)
 
 Message = dict[str, str]
 
@@ -54,6 +58,7 @@ class LocalLLM:
 
                 path = ensure_model(self._settings.model_dir)
             threads = self._settings.llm_threads or os.cpu_count() or 2
+            started = time.perf_counter()
             try:
                 # No chat_format: llama-cpp-python uses the chat template stored in the GGUF file.
                 self._llama = Llama(
@@ -66,6 +71,7 @@ class LocalLLM:
             except ValueError as e:
                 raise ModelUnavailable(f"llama.cpp could not load {path}: {e} (an architecture this "
                                        "llama-cpp-python does not support?)") from None
+            log.info("loaded the answer model %s in %.1f s", path.name, time.perf_counter() - started)
         return self._llama
 
     def warm_up(self) -> None:

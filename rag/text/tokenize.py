@@ -41,11 +41,14 @@ import os
 import re
 import tempfile
 import threading
+import time
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from rag.text.numbers import NUMBER, readings
+
+log = logging.getLogger(__name__)
 
 # Bump when the tokens of some text change: an index built with another version must be rebuilt.
 VERSION = 1
@@ -248,6 +251,8 @@ def _jieba():
                 cache_dir.mkdir(mode=0o700, exist_ok=True)
                 tokenizer = jieba.Tokenizer()
                 tokenizer.tmp_dir = str(cache_dir)
+                started = time.perf_counter()
                 tokenizer.initialize()
+                log.info("loaded jieba's dictionary in %.1f s", time.perf_counter() - started)
                 _segmenter = tokenizer
     return _segmenter
