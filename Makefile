@@ -7,7 +7,7 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AV
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run test test-fast ingest clean-index browser-deps
+.PHONY: install run test test-fast ingest clean-index test-deps browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,23 +32,30 @@ run: install
 # On every core, a test file per worker at a time (module-scoped servers are started once per file).
 PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 
-test: install
+test: install test-deps
 	$(PYTEST)
 
-test-fast: install
+test-fast: install test-deps
 	$(PYTEST) -m "not slow and not browser"
 
-# The browser tests drive Debian's Chromium (no browser download); CJK fonts for the screenshots;
-# Tesseract and its French, Vietnamese and Chinese models read scans and photos (English comes with it).
+# What the tests run for real, from Debian's packages: Chromium for the browser tests (no browser
+# download) and CJK fonts for their screenshots; Tesseract and its French, Vietnamese and Chinese
+# models for scans and photos (English comes with it); PostgreSQL for the shared database (the tests
+# start their own clusters, as the `postgres` user when run as root). Without them (no apt, no
+# sudo) the tests that need them are skipped and say why.
 OCR_PACKAGES := tesseract-ocr tesseract-ocr-fra tesseract-ocr-vie tesseract-ocr-chi-tra tesseract-ocr-chi-sim
-browser-deps:
+test-deps:
 	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto sans cjk" \
-		&& tesseract --list-langs 2>/dev/null | grep -qx chi_sim && tesseract --list-langs 2>/dev/null | grep -qx vie; then \
-		echo ">> chromium, CJK fonts and tesseract already installed"; \
+		&& tesseract --list-langs 2>/dev/null | grep -qx chi_sim && tesseract --list-langs 2>/dev/null | grep -qx vie \
+		&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo ">> chromium, CJK fonts, tesseract and postgresql already installed"; \
 	else \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk $(OCR_PACKAGES); \
+		( $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-noto-cjk $(OCR_PACKAGES) postgresql ) \
+		|| echo ">> could not install the test packages: the tests that need them will be skipped"; \
 	fi
+
+browser-deps: test-deps
 
 clean-index:
 	rm -rf .rag/chroma

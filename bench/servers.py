@@ -8,9 +8,12 @@ a server that does not come up raises `ServerFailed` with the end of its log.
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -123,3 +126,61 @@ def rag_serve(home: Path, env: dict[str, str], log: Path, timeout: float = 120) 
     command = [sys.executable, "-m", "ui.cli", "serve", "--port", str(port)]
     with running_server(command, f"{url}/", log, timeout=timeout, env=full_env, cwd=ROOT) as process:
         yield url, process.pid
+
+
+class PostgresMissing(ServerFailed):
+    """PostgreSQL's server programs are not installed (`make test-deps` installs Debian's)."""
+
+
+def postgres_bin() -> Path:
+    """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl), the newest version."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+                   if p.parent.parent.name.isdigit() else 0)
+    if not found:
+        raise PostgresMissing("PostgreSQL is not installed: `apt-get install postgresql` (make test-deps does it)")
+    return found[-1].parent
+
+
+def _as_postgres(command: Sequence[str]) -> list[str]:
+    # initdb and the server refuse to run as root: as root, run them as Debian's `postgres` user.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else list(command)
+
+
+@contextmanager
+def postgres_server(directory: Path, timeout: float = 60.0) -> Iterator[str]:
+    """A PostgreSQL cluster of its own (in a temporary folder, removed after; its log copied to
+    `directory/postgres.log`) on a free port of 127.0.0.1 (trust
+    authentication, loopback only), stopped after the block; yields its URL
+    (`postgresql://postgres@127.0.0.1:PORT/postgres`)."""
+    pg = postgres_bin()
+    directory.mkdir(parents=True, exist_ok=True)
+    # Its own folder in /tmp: the postgres user must reach it, and pytest's folders are root's alone.
+    cluster = Path(tempfile.mkdtemp(prefix="rag-pg-"))
+    data, sockets = cluster / "data", cluster / "socket"
+    for folder in (data, sockets):
+        folder.mkdir()
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        for folder in (cluster, data, sockets):
+            os.chown(folder, user.pw_uid, user.pw_gid)
+    log = directory / "postgres.log"
+    initdb = subprocess.run(_as_postgres([str(pg / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+                                          "-E", "UTF8", "--locale=C.UTF-8"]),
+                            capture_output=True, text=True, cwd=cluster)
+    if initdb.returncode:
+        raise ServerFailed(f"initdb failed: {initdb.stderr[-2000:]}")
+    port = free_port()
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    start = subprocess.run(_as_postgres([str(pg / "pg_ctl"), "-D", str(data), "-l", str(data / "server.log"),
+                                         "-o", options, "-w", "-t", str(int(timeout)), "start"]),
+                           capture_output=True, text=True, cwd=cluster)
+    if start.returncode:
+        raise ServerFailed(f"PostgreSQL did not start: {start.stdout[-1000:]} {start.stderr[-1000:]}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_postgres([str(pg / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True, cwd=cluster)
+        if (data / "server.log").exists():
+            shutil.copyfile(data / "server.log", log)
+        shutil.rmtree(cluster, ignore_errors=True)

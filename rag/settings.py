@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None,
         description="URL of a Chroma server (`chroma run`); when set, the index lives there, not in `home`.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="The SQL database for everything that is not a vector (conversations, kept texts and "
+        "uploaded originals, the ingestion lock; with PostgreSQL the keyword index too): unset, SQLite in "
+        "`home` (`rag.sqlite`); `postgresql://USER:PASSWORD@HOST:PORT/DB` to share it between workers.",
     )
     collection: str = Field(default="rag_chunks", description="Chroma collection name.")
     store_backend: str = Field(
@@ -282,7 +289,7 @@ class Settings(BaseSettings):
         "ready at once and the first question pays for the loading.",
     )
 
-    @field_validator("chroma_url", "llm_base_url", "embed_base_url", "embed_query_model", "language",
+    @field_validator("chroma_url", "database_url", "llm_base_url", "embed_base_url", "embed_query_model", "language",
                      "api_keys", "api_keys_file", "auth", "auth_file", mode="before")
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
@@ -294,6 +301,18 @@ class Settings(BaseSettings):
         if v is not None and not v.startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, got {v!r}")
         return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        scheme = v.split("://", 1)[0] if "://" in v else ""
+        if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+            return "postgresql+psycopg://" + v.split("://", 1)[1]  # the driver this project installs
+        if scheme == "sqlite" and v.startswith("sqlite:///") and len(v) > len("sqlite:///"):
+            return v
+        raise ValueError("must be postgresql://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:///PATH")
 
     @field_validator("retrieval")
     @classmethod
@@ -365,6 +384,16 @@ class Settings(BaseSettings):
     def allowed_suffixes(self) -> frozenset[str]:
         """`upload_types` as suffixes: {".txt", ".md", ...}."""
         return frozenset(f".{t}" for t in self.upload_types.split(","))
+
+    @property
+    def database(self) -> str:
+        """The SQL database's URL: `database_url`, or SQLite in `home`."""
+        return self.database_url or f"sqlite:///{self.home / 'rag.sqlite'}"
+
+    @property
+    def shared_database(self) -> bool:
+        """True when the database is a server that several workers share (PostgreSQL)."""
+        return self.database.startswith("postgresql")
 
     @property
     def chroma_path(self) -> Path:
@@ -514,12 +543,19 @@ def load_settings(**overrides: object) -> Settings:
             layer = next((l for l in layers if field in l.values), None)
             where = layer.spelling(field) if layer else (f"RAG_{field.upper()}" if err["loc"] else field)
             value = err.get("input")
-            shown = f" (got {value!r})" if err["loc"] and not isinstance(value, dict) else ""
+            shown = f" (got {_shown(value)!r})" if err["loc"] and not isinstance(value, dict) else ""
             problems.append(f"{where}: {err['msg']}{shown}")
         raise ConfigError("invalid settings: " + "; ".join(problems)) from None
 
 
+def hide_password(url: str) -> str:
+    """A URL as it may be shown or logged: the password after `user:` replaced by asterisks."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1********@", url)
+
+
 def _shown(value: Any) -> Any:
+    if isinstance(value, str) and "://" in value:
+        return hide_password(value)
     if isinstance(value, SecretStr):
         return "********"
     if isinstance(value, Path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,35 @@ def make(seeds_copy):
 
     build.seeds = seeds_copy
     return build
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster(tmp_path_factory) -> Iterator[str]:
+    """One real PostgreSQL server per test worker (Debian's, started as the `postgres` user when
+    run as root; `make test-deps` installs it); skipped, saying so, where it is not installed."""
+    from bench.servers import PostgresMissing, postgres_bin, postgres_server
+
+    try:
+        postgres_bin()
+    except PostgresMissing as e:
+        pytest.skip(str(e))
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> Iterator[str]:
+    """A fresh, empty database on the worker's PostgreSQL server, dropped after the test; its URL."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = sa.create_engine(postgres_cluster.replace("postgresql://", "postgresql+psycopg://"),
+                             isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield postgres_cluster.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
