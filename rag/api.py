@@ -37,7 +37,7 @@ from rag.readiness import SAMPLES, Readiness, WarmUp
 from rag.settings import Settings, get_settings
 from rag.collection import SIDE_SUFFIXES, CollectionInfo, CollectionNotFound, check_name
 from rag.collection import place as collection_place
-from rag.ingestion.lock import index_lock
+from rag.ingestion.lock import ingestion_lock
 from rag.stores import GuardedStore, collection_names, describe, drop_collection, open_collection, store_kind
 from rag.types import Answer, Chunk, DocumentInfo, Event, Final, IngestReport, Passage, Sources
 
@@ -210,12 +210,15 @@ class Assistant:
         if name not in collection_names(self.settings):
             return False
         root = self._root
-        with index_lock(where.folder):
+        own = self.settings.model_copy(update={"home": where.folder, "collection": name,
+                                               "database_url": self.settings.database})
+        with ingestion_lock(own):
             with root._init_lock:
                 gone = root._siblings.pop(name, None)
             if gone is not None:
                 gone.close()
             drop_collection(self.settings, name)
+            uploads.forget_collection(own)  # its kept texts and uploaded originals in the database
             # Everything under its folder is this collection's, by construction (rag/collection.py).
             shutil.rmtree(where.folder)
         return True
@@ -255,7 +258,9 @@ class Assistant:
         The default collection's are the settings themselves."""
         if self.place.default:
             return self.settings
-        return self.settings.model_copy(update={"home": self.place.folder, "collection": self.collection})
+        # The database stays the library's one (by default in the top data directory).
+        return self.settings.model_copy(update={"home": self.place.folder, "collection": self.collection,
+                                                "database_url": self.settings.database})
 
     def scope(self, documents: Iterable[str] | None = None, languages: Iterable[str] | None = None
               ) -> list[str] | None:
@@ -510,6 +515,8 @@ class Assistant:
         upload = self.place.uploads / name
         if removed and upload.parent.resolve() == self.place.uploads.resolve() and upload.is_file():
             upload.unlink()
+        if removed:
+            uploads.drop_original(self._own_settings, name)
         return removed
 
     def add_file(self, path: str | Path, name: str | None = None) -> IngestReport:
@@ -524,16 +531,39 @@ class Assistant:
         uploads.check_name(name)
         # Checked, copied and ingested under one hold of the lock: two uploads of one new name cannot
         # both pass the check and then write over each other's copy.
-        with index_lock(self._own_settings.home, nested=True):
+        with ingestion_lock(self._own_settings, nested=True):
             uploads.check_upload(src, name, self.settings, {d.document: d.sha256 for d in self.documents()})
             dest, fresh = uploads.keep_copy(src, self.place.uploads, name)
+            new = uploads.keep_original(self._own_settings, name, dest.read_bytes())
             report = self.ingest([dest])
             if report.skipped:
                 if fresh:
                     dest.unlink(missing_ok=True)
+                if new:
+                    uploads.drop_original(self._own_settings, name)
                 raise UnreadableFile(name, report.skipped[0][1])
         # The report names the upload as its sender named it, not where its copy is kept.
         return dataclasses.replace(report, duplicates=tuple((name, doc) for _, doc in report.duplicates))
+
+    def original(self, name: str) -> bytes:
+        """The bytes of uploaded document `name`, from the database (so on any worker that shares it);
+        DocumentNotFound when no upload of that name is kept (documents ingested from a folder)."""
+        data = uploads.original(self._own_settings, name) if isinstance(name, str) and name else None
+        if data is None:
+            raise DocumentNotFound(str(name))
+        return data
+
+    def reingest(self, name: str) -> IngestReport:
+        """Ingest uploaded document `name` again from its original in the database (after a change of
+        model or settings, or on a worker that did not take the upload): its copy in this worker's
+        uploads folder is written from the database first."""
+        data = self.original(name)
+        uploads.check_name(name)
+        with ingestion_lock(self._own_settings, nested=True):
+            self.place.uploads.mkdir(parents=True, exist_ok=True)
+            dest = self.place.uploads / name
+            dest.write_bytes(data)
+            return self.ingest([dest])
 
     def translate(self, text: str, language: str) -> str:
         """A machine translation of `text` into `language`, by the configured LLM (a reading aid)."""

@@ -1,8 +1,9 @@
 """Conversations that last: every question and its checked answer, saved as it happens.
 
-One SQLite file in the data directory. A turn is written in one transaction once its answer is
+In the SQL database (`rag.database`: SQLite in the data directory by default, PostgreSQL shared by
+every worker with `RAG_DATABASE_URL`). A turn is written in one transaction once its answer is
 final, so a process killed mid-answer leaves the conversation as it was before that question, never
-a half-written turn. WAL mode lets a reader list conversations while another process writes.
+a half-written turn; a conversation saved through one worker goes on through any other.
 Every call names its owner (a signed-in user, a browser, the terminal), and an owner only ever sees
 its own conversations: a conversation asked for under another owner is "not found", not "forbidden",
 so ids cannot be probed.
@@ -11,41 +12,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from rag.database import schema
 from rag.errors import ConversationNotFound, InvalidInput
 from rag.settings import Settings, get_settings
 from rag.types import Answer, Citation, Passage
 
 TITLE_CHARS = 80  # a conversation's default title: its first question, cut here
 MIN_PREFIX = 6  # an id may be shortened to a unique prefix this long (as `rag conversations` shows them)
-FILE_NAME = "conversations.sqlite"  # in the data directory, beside the index: one file for every collection
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    title TEXT NOT NULL,
-    collection TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    touched INTEGER NOT NULL  -- rises with every write: "most recently used" without clock ties
-);
-CREATE INDEX IF NOT EXISTS conversations_by_owner ON conversations (owner, touched);
-CREATE TABLE IF NOT EXISTS turns (
-    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (conversation_id, position)
-);
-"""
+_C, _T = schema.conversations, schema.turns
+# The next value of the "most recently used" counter, read in the writing transaction.
+_NEXT_TOUCH = sa.select(sa.func.coalesce(sa.func.max(_C.c.touched), 0) + 1).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -141,30 +125,17 @@ def _title(text: str) -> str:
 
 
 class ConversationStore:
-    """Conversations in one SQLite file; safe to share between threads of one process and between
-    processes (each thread has its own connection)."""
+    """Conversations in the SQL database; safe to share between threads and processes. Built from
+    an engine, a database URL, or the path of a SQLite file."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
-        self._ready = False
-        self._ready_lock = threading.Lock()
+    def __init__(self, where: sa.Engine | str | Path) -> None:
+        if isinstance(where, sa.Engine):
+            self._engine = where
+        else:
+            from rag.database.engine import engine_for
 
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a crash loses no committed turn
-            db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
-        if not self._ready:
-            with self._ready_lock:
-                if not self._ready:
-                    db.executescript(_SCHEMA)
-                    self._ready = True
-        return db
+            url = where if isinstance(where, str) and "://" in where else f"sqlite:///{Path(where)}"
+            self._engine = engine_for(url)
 
     # -- writing ------------------------------------------------------------------------------
     def create(self, owner: str, collection: str, title: str | None = None) -> ConversationInfo:
@@ -172,71 +143,71 @@ class ConversationStore:
         now = _now()
         cid = uuid.uuid4().hex
         title = _title(title) if title is not None else ""
-        self._db().execute(
-            "INSERT INTO conversations (id, owner, title, collection, created_at, updated_at, touched)"
-            " VALUES (?,?,?,?,?,?, (SELECT COALESCE(MAX(touched), 0) + 1 FROM conversations))",
-            (cid, owner, title, collection, now, now),
-        )
+        with self._engine.begin() as db:
+            db.execute(_C.insert().values(id=cid, owner=owner, title=title, collection=collection,
+                                          created_at=now, updated_at=now, touched=_NEXT_TOUCH))
         return ConversationInfo(cid, title, collection, now, now, 0)
 
     def add_turn(self, conversation_id: str, owner: str, question: str, answer: Answer,
                  replaces_last: bool = False) -> Turn:
         """Append one answered question, in one transaction (all of it or nothing). `replaces_last`:
         the question was asked again (the page's Retry), so its new answer takes the last turn's place."""
-        db = self._db()
         now = _now()
-        with _transaction(db):
-            row = db.execute("SELECT title FROM conversations WHERE id = ? AND owner = ?",
-                             (conversation_id, owner)).fetchone()
+        with self._engine.begin() as db:
+            query = sa.select(_C.c.title).where(_C.c.id == conversation_id, _C.c.owner == owner)
+            if db.dialect.name == "postgresql":
+                query = query.with_for_update()  # two turns of one conversation at once take turns
+            row = db.execute(query).first()
             if row is None:
                 raise ConversationNotFound(conversation_id)
-            (position,) = db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?",
-                                     (conversation_id,)).fetchone()
+            position = db.execute(sa.select(sa.func.count()).select_from(_T)
+                                  .where(_T.c.conversation_id == conversation_id)).scalar_one()
             if replaces_last and position:
                 position -= 1
-                db.execute("DELETE FROM turns WHERE conversation_id = ? AND position = ?", (conversation_id, position))
-            db.execute("INSERT INTO turns (conversation_id, position, question, answer, created_at) VALUES (?,?,?,?,?)",
-                       (conversation_id, position, question, answer_to_json(answer), now))
-            title = row[0] or _title(question)
-            db.execute("UPDATE conversations SET updated_at = ?, title = ?,"
-                       " touched = (SELECT MAX(touched) + 1 FROM conversations) WHERE id = ?",
-                       (now, title, conversation_id))
+                db.execute(_T.delete().where(_T.c.conversation_id == conversation_id, _T.c.position == position))
+            db.execute(_T.insert().values(conversation_id=conversation_id, position=position, question=question,
+                                          answer=answer_to_json(answer), created_at=now))
+            db.execute(_C.update().where(_C.c.id == conversation_id)
+                       .values(updated_at=now, title=row.title or _title(question), touched=_NEXT_TOUCH))
         return Turn(question, answer, now)
 
     def rename(self, conversation_id: str, owner: str, title: str) -> None:
-        cur = self._db().execute("UPDATE conversations SET title = ? WHERE id = ? AND owner = ?",
-                                 (_title(title), conversation_id, owner))
-        if cur.rowcount == 0:
+        with self._engine.begin() as db:
+            done = db.execute(_C.update().where(_C.c.id == conversation_id, _C.c.owner == owner)
+                              .values(title=_title(title)))
+        if done.rowcount == 0:
             raise ConversationNotFound(conversation_id)
 
     def delete(self, conversation_id: str, owner: str) -> bool:
         """Remove a conversation and its turns; False when the owner has no such conversation."""
-        cur = self._db().execute("DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner))
-        return cur.rowcount > 0
+        with self._engine.begin() as db:
+            db.execute(_T.delete().where(_T.c.conversation_id == conversation_id,
+                                         _T.c.conversation_id.in_(sa.select(_C.c.id).where(_C.c.owner == owner))))
+            done = db.execute(_C.delete().where(_C.c.id == conversation_id, _C.c.owner == owner))
+        return done.rowcount > 0
 
     # -- reading ------------------------------------------------------------------------------
     def list(self, owner: str, collection: str | None = None, limit: int | None = None) -> list[ConversationInfo]:
         """The owner's conversations, most recently used first."""
-        sql = ("SELECT c.id, c.title, c.collection, c.created_at, c.updated_at,"
-               " (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id)"
-               " FROM conversations c WHERE c.owner = ?")
-        args: list = [owner]
+        count = (sa.select(sa.func.count()).select_from(_T).where(_T.c.conversation_id == _C.c.id)
+                 .scalar_subquery())
+        query = (sa.select(_C.c.id, _C.c.title, _C.c.collection, _C.c.created_at, _C.c.updated_at, count)
+                 .where(_C.c.owner == owner).order_by(_C.c.touched.desc()))
         if collection is not None:
-            sql += " AND c.collection = ?"
-            args.append(collection)
-        sql += " ORDER BY c.touched DESC"
+            query = query.where(_C.c.collection == collection)
         if limit is not None:
-            sql += " LIMIT ?"
-            args.append(int(limit))
-        return [ConversationInfo(*row) for row in self._db().execute(sql, args)]
+            query = query.limit(int(limit))
+        with self._engine.connect() as db:
+            return [ConversationInfo(*row) for row in db.execute(query)]
 
     def resolve(self, id_or_prefix: str, owner: str) -> str:
         """The full id of the owner's conversation that `id_or_prefix` names: the id itself, or a prefix
         of at least MIN_PREFIX characters shared by no other of the owner's conversations."""
         key = id_or_prefix.strip().lower()
         if len(key) >= MIN_PREFIX and all(c in "0123456789abcdef" for c in key):
-            found = [r[0] for r in self._db().execute(
-                "SELECT id FROM conversations WHERE owner = ? AND id LIKE ? LIMIT 2", (owner, key + "%"))]
+            with self._engine.connect() as db:
+                found = list(db.execute(sa.select(_C.c.id).where(_C.c.owner == owner, _C.c.id.startswith(key))
+                                        .limit(2)).scalars())
             if len(found) == 1:
                 return found[0]
             if len(found) > 1:
@@ -244,39 +215,21 @@ class ConversationStore:
         raise ConversationNotFound(id_or_prefix)
 
     def get(self, conversation_id: str, owner: str) -> Conversation:
-        db = self._db()
-        row = db.execute("SELECT id, title, collection, created_at, updated_at FROM conversations"
-                         " WHERE id = ? AND owner = ?", (conversation_id, owner)).fetchone()
-        if row is None:
-            raise ConversationNotFound(conversation_id)
-        turns = tuple(
-            Turn(q, answer_from_json(a), at)
-            for q, a, at in db.execute("SELECT question, answer, created_at FROM turns WHERE conversation_id = ?"
-                                       " ORDER BY position", (conversation_id,))
-        )
-        return Conversation(*row, turns=turns)
+        with self._engine.connect() as db:
+            row = db.execute(sa.select(_C.c.id, _C.c.title, _C.c.collection, _C.c.created_at, _C.c.updated_at)
+                             .where(_C.c.id == conversation_id, _C.c.owner == owner)).first()
+            if row is None:
+                raise ConversationNotFound(conversation_id)
+            rows = db.execute(sa.select(_T.c.question, _T.c.answer, _T.c.created_at)
+                              .where(_T.c.conversation_id == conversation_id).order_by(_T.c.position)).all()
+        return Conversation(*row, turns=tuple(Turn(q, answer_from_json(a), at) for q, a, at in rows))
 
     def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        """Nothing to release: connections go back to the process's pool after each call."""
 
 
 def open_conversations(settings: Settings | None = None) -> ConversationStore:
-    """The conversation store of the data directory (`RAG_HOME`); the file is created on first write."""
-    return ConversationStore((settings or get_settings()).home / FILE_NAME)
+    """The conversation store of the configured database (RAG_DATABASE_URL, or SQLite in RAG_HOME)."""
+    from rag.database.engine import database
 
-
-class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error (the connection is in autocommit mode)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind, value, tb) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")
-
+    return ConversationStore(database(settings or get_settings()))

@@ -74,6 +74,9 @@ def isolated_env(request, tmp_path, monkeypatch):
     yield
     settings.get_settings.cache_clear()
     memory.forget()  # what this test's memory stores held, as tmp_path's files are left behind
+    from rag.database import engine
+
+    engine.forget()  # this test's database connections
 
 
 @pytest.fixture(scope="session")

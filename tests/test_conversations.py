@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import pytest
 
 from rag.conversations import ConversationStore, answer_from_json, answer_to_json
 from rag.errors import ConversationNotFound, InvalidInput
+from rag.settings import load_settings
 from rag.types import Answer, Citation, Passage
 from tests.conftest import ROOT
 
@@ -29,9 +32,13 @@ ANSWER = Answer(
 REFUSED = Answer(question="?", text="Tôi không tìm thấy câu trả lời.", language="vi", refused=True, related=(P1,))
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = ConversationStore(tmp_path / "conversations.sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The store on each database the product supports: a SQLite file, and a real PostgreSQL."""
+    if request.param == "sqlite":
+        s = ConversationStore(tmp_path / "conversations.sqlite")
+    else:
+        s = ConversationStore(load_settings(database_url=request.getfixturevalue("postgres_url")).database)
     yield s
     s.close()
 
@@ -150,8 +157,27 @@ def test_a_retried_answer_takes_the_last_turns_place(store):
     assert len(store.get(cid, "ana").turns) == 2
 
 
-def test_open_conversations_is_the_data_directorys_file(tmp_path):
-    from rag import load_settings, open_conversations
+def test_open_conversations_is_the_configured_database(tmp_path, postgres_url):
+    from rag import open_conversations
 
-    s = open_conversations(load_settings())
-    assert s.path == tmp_path / "home" / "conversations.sqlite"
+    cid = open_conversations(load_settings()).create("ana", "rag_chunks").id  # by default, SQLite in RAG_HOME
+    with closing(sqlite3.connect(tmp_path / "home" / "rag.sqlite")) as db:
+        assert db.execute("SELECT id FROM conversations").fetchall() == [(cid,)]
+    shared = open_conversations(load_settings(database_url=postgres_url))
+    assert shared.list("ana") == []
+    other = shared.create("ana", "rag_chunks").id
+    assert [c.id for c in open_conversations(load_settings(database_url=postgres_url)).list("ana")] == [other]
+
+
+def test_two_workers_sharing_postgresql_continue_each_others_conversations(postgres_url):
+    """Two processes' stores on one PostgreSQL database: a turn written by one is read by the other."""
+    url = load_settings(database_url=postgres_url).database
+    a = ConversationStore(url)
+    c = a.create("alice", "rag_chunks")
+    a.add_turn(c.id, "alice", "q1", ANSWER)
+    child = subprocess.run([sys.executable, "-c", (
+        "import sys\nfrom rag.conversations import ConversationStore\nfrom tests.test_conversations import ANSWER\n"
+        "s = ConversationStore(sys.argv[1])\nassert s.get(sys.argv[2], 'alice').turns[0].answer == ANSWER\n"
+        "s.add_turn(sys.argv[2], 'alice', 'q2', ANSWER)"), url, c.id], cwd=ROOT, capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert [t.question for t in a.get(c.id, "alice").turns] == ["q1", "q2"]

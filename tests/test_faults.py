@@ -144,16 +144,16 @@ HOLDING_CHILD = """
 import os, sys, time
 from contextlib import contextmanager
 from rag.ingestion import pipeline as ingest
-real_lock = ingest.index_lock
+real_lock = ingest.ingestion_lock
 @contextmanager
-def announced(home):
-    with real_lock(home):
+def announced(settings, nested=False):
+    with real_lock(settings, nested):
         print("locked", flush=True)
         deadline = time.monotonic() + 120
         while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
             time.sleep(0.05)
         yield
-ingest.index_lock = announced
+ingest.ingestion_lock = announced
 from ui.cli import main
 sys.exit(main(["ingest", sys.argv[1]]))
 """

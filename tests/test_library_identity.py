@@ -5,6 +5,8 @@ every format. All files are built here (tests/format_files.py)."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -89,9 +91,12 @@ def test_document_text_survives_the_file_moving_and_changing(tmp_path):
     a.ingest([folder])
     before = a.document_text("rapport.docx")
     (folder / "rapport.docx").unlink()
-    assert a.document_text("rapport.docx") == before  # extracted text kept in the data directory
+    assert a.document_text("rapport.docx") == before  # extracted text kept in the database
+    with closing(sqlite3.connect(a.settings.home / "rag.sqlite")) as db:
+        assert db.execute("SELECT text FROM texts").fetchall() == [(before,)]
     assert a.delete("rapport.docx")
-    assert not any((a.settings.home / "texts").rglob("*.txt"))  # and dropped with the document
+    with closing(sqlite3.connect(a.settings.home / "rag.sqlite")) as db:
+        assert db.execute("SELECT count(*) FROM texts").fetchone() == (0,)  # and dropped with the document
 
 
 def test_cli_document_prints_the_exact_text(tmp_path, capsys):

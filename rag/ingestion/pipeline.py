@@ -20,7 +20,7 @@ from rag.errors import UnreadableFile
 from rag.ingestion.background import ahead
 from rag.ingestion.discover import FoundFile, find_files
 from rag.ingestion.events import Duplicate, Event, Notice, Skipped, Unchanged, Write
-from rag.ingestion.lock import index_lock
+from rag.ingestion.lock import ingestion_lock
 from rag.ingestion.manifest import Manifest, outdated, signature, stored_state
 from rag.ingestion.prepare import PreparedDocument
 from rag.ingestion.repair import stored_chunk_ids, sync_keywords, sync_sentences
@@ -99,7 +99,7 @@ def ingest_paths(
     sig = signature(settings, embedder, centering)
     texts = text_store(settings)
     # Started first: the worker loads its readers while the store is opened and read.
-    with worker(settings.parse_memory_mb) as parser, index_lock(settings.home):
+    with worker(settings.parse_memory_mb) as parser, ingestion_lock(settings):
         if keywords is not None and keywords.needs_rebuild():
             keywords.reset()  # refilled from the store by sync_keywords at the end of this run
         stored = stored_state(store)
@@ -181,7 +181,7 @@ def delete_document(
     document: str, *, store: VectorStore, settings: Settings, keywords=None, sentences=None
 ) -> bool:
     """Remove one document from the store and both side indexes; False when it was not there."""
-    with index_lock(settings.home):
+    with ingestion_lock(settings):
         metas = store.documents().get(document)
         if metas is None:
             return False

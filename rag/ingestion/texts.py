@@ -1,53 +1,62 @@
-"""The exact text that citation offsets index into, kept in the data directory at ingestion.
+"""The exact text that citation offsets index into, kept in the SQL database at ingestion.
 
 For HTML, PDF, office files and EPUB that text is extracted, and the source file may move or
-change: so each document's text is kept as `texts/<collection>/<sha256>.txt` (the hash of the
-file's bytes), and `rag.document_text(name)` reads it back. Written before the document's chunks,
-so a visible document always has its text.
+change: so each document's text is kept in the `texts` table (`rag.database`), by collection and
+the sha256 of the file's bytes, and `rag.document_text(name)` reads it back, on any worker that
+shares the database. Written before the document's chunks, so a visible document always has its text.
 """
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
+import sqlalchemy as sa
+
+from rag.database import schema
+
+_T = schema.texts
+
+
+def _check(sha256: str) -> None:
+    if not sha256 or len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a sha256: {sha256!r}")
 
 
 class TextStore:
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
+    """One collection's kept texts."""
 
-    def path(self, sha256: str) -> Path:
-        if not sha256 or not all(c in "0123456789abcdef" for c in sha256):
-            raise ValueError(f"not a sha256: {sha256!r}")
-        return self.folder / f"{sha256}.txt"
+    def __init__(self, engine: sa.Engine, collection: str) -> None:
+        self.engine = engine
+        self.collection = collection
 
     def put(self, sha256: str, text: str) -> None:
-        target = self.path(sha256)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        # Written whole or not at all: a crash never leaves a cut text that offsets would misread.
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _check(sha256)
+        key = (_T.c.collection == self.collection) & (_T.c.sha256 == sha256)
+        # One transaction: the text is there whole or not at all.
+        with self.engine.begin() as db:
+            if db.execute(sa.select(sa.literal(1)).select_from(_T).where(key)).first() is None:
+                db.execute(_T.insert().values(collection=self.collection, sha256=sha256, text=text))
+            else:  # same bytes, same text: written again only if this code reads them differently now
+                db.execute(_T.update().where(key).values(text=text))
 
     def get(self, sha256: str) -> str | None:
         try:
-            with self.path(sha256).open(encoding="utf-8", newline="") as f:
-                return f.read()
-        except (FileNotFoundError, ValueError):
+            _check(sha256)
+        except ValueError:
             return None
+        with self.engine.connect() as db:
+            return db.execute(sa.select(_T.c.text).where(_T.c.collection == self.collection,
+                                                         _T.c.sha256 == sha256)).scalar()
 
     def drop(self, sha256: str) -> None:
-        try:
-            self.path(sha256).unlink(missing_ok=True)
-        except ValueError:
-            pass
+        with self.engine.begin() as db:
+            db.execute(_T.delete().where(_T.c.collection == self.collection, _T.c.sha256 == sha256))
+
+    def drop_all(self) -> None:
+        """Every text of the collection (the collection is being deleted)."""
+        with self.engine.begin() as db:
+            db.execute(_T.delete().where(_T.c.collection == self.collection))
 
 
 def text_store(settings) -> TextStore:
     """Where `settings`' collection keeps its documents' texts."""
-    return TextStore(Path(settings.home) / "texts" / settings.collection)
+    from rag.database.engine import database
+
+    return TextStore(database(settings), settings.collection)

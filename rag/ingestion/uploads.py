@@ -1,4 +1,6 @@
-"""The upload policy: what the library accepts from the web page or the HTTP API, and where it keeps it.
+"""The upload policy: what the library accepts from the web page or the HTTP API, and where it keeps it:
+the original's bytes in the SQL database (any worker sharing it can re-ingest or delete it), and a
+copy in the collection's `uploads/` folder that this worker ingests from.
 
 An upload is refused before anything is written when its name could reach outside the uploads folder
 or is hidden, when its type is not one of `RAG_UPLOAD_TYPES`, when it is over `RAG_MAX_FILE_MB`, or
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 
 from rag.errors import InvalidInput, UnreadableFile
@@ -62,3 +65,61 @@ def keep_copy(src: Path, folder: Path, name: str) -> tuple[Path, bool]:
     fresh = not dest.exists()
     shutil.copyfile(src, dest)
     return dest, fresh
+
+
+# -- the originals, in the database: any worker sharing it can read, re-ingest or delete them ------
+
+def _originals():
+    from rag.database import schema
+
+    return schema.originals
+
+
+def keep_original(settings: Settings, name: str, data: bytes) -> bool:
+    """Store the upload's bytes as `name` of `settings`' collection; True when there was none before
+    (so that an original the ingestion then refuses can be removed again)."""
+    import sqlalchemy as sa
+
+    from rag.database.engine import database
+
+    table = _originals()
+    key = (table.c.collection == settings.collection) & (table.c.name == name)
+    row = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "data": data,
+           "stored_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    with database(settings).begin() as db:
+        if db.execute(sa.select(table.c.name).where(key)).first() is None:
+            db.execute(table.insert().values(collection=settings.collection, name=name, **row))
+            return True
+        db.execute(table.update().where(key).values(**row))
+        return False
+
+
+def original(settings: Settings, name: str) -> bytes | None:
+    """The uploaded bytes of document `name`, or None when it was not uploaded (ingested from a folder)."""
+    import sqlalchemy as sa
+
+    from rag.database.engine import database
+
+    table = _originals()
+    with database(settings).connect() as db:
+        return db.execute(sa.select(table.c.data).where(table.c.collection == settings.collection,
+                                                        table.c.name == name)).scalar()
+
+
+def drop_original(settings: Settings, name: str) -> None:
+    from rag.database.engine import database
+
+    table = _originals()
+    with database(settings).begin() as db:
+        db.execute(table.delete().where(table.c.collection == settings.collection, table.c.name == name))
+
+
+def forget_collection(settings: Settings) -> None:
+    """Every original and kept text of `settings`' collection (the collection is being deleted)."""
+    from rag.database.engine import database
+    from rag.ingestion.texts import text_store
+
+    table = _originals()
+    with database(settings).begin() as db:
+        db.execute(table.delete().where(table.c.collection == settings.collection))
+    text_store(settings).drop_all()
