@@ -11,6 +11,7 @@ import pytest
 from rag import ConversationNotFound, ConversationStore
 from ui.app import create_app
 from ui.chat import chat_turn, retrieved_passages
+from rag.settings import load_settings
 from ui.conversations import browser_secret, choices, listed, owner_of, restore, save_turn
 
 Q1 = "Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?"
@@ -80,11 +81,22 @@ def test_the_list_shows_title_and_date_most_recent_first(store):
     assert title == "First" and len(when) == len("2025-01-02 13:45")
 
 
-def test_browser_secret_is_kept_in_the_data_directory(tmp_path):
-    first = browser_secret(tmp_path / "home")
-    assert first == browser_secret(tmp_path / "home") and len(first) >= 24  # the same after a restart
-    assert (tmp_path / "home" / "page-secret").stat().st_mode & 0o777 == 0o600
-    assert browser_secret(tmp_path / "other") != first
+def test_browser_secret_is_kept_in_the_database(tmp_path, postgres_url):
+    from rag.database import engine
+
+    first = browser_secret(load_settings())
+    engine.forget()  # a restart
+    assert first == browser_secret(load_settings()) and len(first) >= 24
+    assert browser_secret(load_settings(home=tmp_path / "other")) != first  # another library, another key
+    # Two workers with their own data directories on one shared database: one key.
+    shared = browser_secret(load_settings(home=tmp_path / "w1", database_url=postgres_url))
+    assert browser_secret(load_settings(home=tmp_path / "w2", database_url=postgres_url)) == shared != first
+
+
+def test_a_former_key_file_becomes_the_databases_key(tmp_path):
+    (tmp_path / "home").mkdir(exist_ok=True)
+    (tmp_path / "home" / "page-secret").write_text("an-older-key-of-this-data-directory\n", encoding="utf-8")
+    assert browser_secret(load_settings()) == "an-older-key-of-this-data-directory"
 
 
 # -- the page's events, called as Gradio calls them ------------------------------------------------

@@ -175,7 +175,7 @@ def create_app(assistant, gate: Gate | None = None, conversations=None):
         current = gr.State(None)  # the id of the open conversation (None: not saved yet)
         # A random id made on the browser's first visit, kept in its localStorage: whose conversations
         # these are when the page has no password.
-        secret = browser_secret(assistant.settings.home)
+        secret = browser_secret(assistant.settings)
         browser = gr.BrowserState("", storage_key=BROWSER_KEY, secret=secret)
         # The collection this browser chose last (empty until it chooses one), chosen again on load.
         remembered = gr.BrowserState("", storage_key=COLLECTION_KEY, secret=secret)

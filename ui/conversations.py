@@ -21,7 +21,7 @@ from .chat import answer_markdown, answer_panel, retrieved_passages
 from .labels import browser_text_js
 
 BROWSER_KEY = "rag-browser-id"  # the localStorage key of the browser's id
-SECRET_FILE = "page-secret"  # in the data directory: the browser ids stay readable across restarts
+SECRET_FILE = "page-secret"  # where a data directory kept the key before the database
 LIST_LIMIT = 200  # conversations listed in the sidebar, most recent first
 
 
@@ -38,22 +38,21 @@ def new_browser_id() -> str:
     return uuid.uuid4().hex
 
 
-def browser_secret(home: Path) -> str:
-    """The key BrowserState encrypts the browser's id with, kept in the data directory: Gradio's
-    default is new at every start, which would lose every browser's conversations on a restart."""
-    path = Path(home) / SECRET_FILE
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(24)
+def browser_secret(settings) -> str:
+    """The key BrowserState encrypts the browser's id with, kept in the database, so that every
+    worker sharing it reads the same browser's id (Gradio's default is new at every start, which
+    would lose every browser's conversations on a restart). A data directory's former key file
+    becomes the database's key, so its browsers keep their conversations."""
+    from rag.database.engine import database
+    from rag.database.values import shared_value
+
+    def make() -> str:
         try:
-            with open(path, "x", encoding="utf-8") as f:  # the first of two starting servers wins
-                f.write(value)
-            path.chmod(0o600)
-        except FileExistsError:
-            return path.read_text(encoding="utf-8").strip()
-        return value
+            return (Path(settings.home) / SECRET_FILE).read_text(encoding="utf-8").strip() or secrets.token_urlsafe(24)
+        except OSError:
+            return secrets.token_urlsafe(24)
+
+    return shared_value(database(settings), "page_secret", make)
 
 
 def _when(stamp: str) -> str:

@@ -54,3 +54,10 @@ imports = sa.Table(
     sa.Column("home", sa.Text, primary_key=True),
     sa.Column("imported_at", sa.Text, nullable=False),
 )
+
+# Named values every worker must agree on, made once by whichever asks first.
+shared_values = sa.Table(
+    "shared_values", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

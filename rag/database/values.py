@@ -1,0 +1,27 @@
+"""Named values that every worker sharing the database must agree on, made once by the first to ask."""
+from __future__ import annotations
+
+from typing import Callable
+
+import sqlalchemy as sa
+
+from rag.database import schema
+
+_V = schema.shared_values
+
+
+def shared_value(engine: sa.Engine, key: str, make: Callable[[], str]) -> str:
+    """The value named `key`; made by `make()` and stored if there is none (when two workers ask at
+    once, the first insert wins and both get its value)."""
+    query = sa.select(_V.c.value).where(_V.c.key == key)
+    with engine.connect() as db:
+        found = db.execute(query).scalar()
+    if found is not None:
+        return found
+    try:
+        with engine.begin() as db:
+            db.execute(_V.insert().values(key=key, value=make()))
+    except sa.exc.IntegrityError:
+        pass  # another worker stored it first
+    with engine.connect() as db:
+        return db.execute(query).scalar_one()
