@@ -143,6 +143,54 @@ def test_a_pdf_encrypted_only_against_copying_is_read_and_one_with_a_password_re
     path.write_bytes(encrypted("secret"))
     with pytest.raises(UnreadableFile, match="password-protected"):
         read_text(path)
+    # a security handler other than the standard one (certificates): named as such
+    path.write_bytes(encrypted("").replace(b"/Filter /Standard", b"/Filter /Adobe.PubSec"))
+    with pytest.raises(UnreadableFile, match=r"encrypted in a way that cannot be opened here \(an unsupported "):
+        read_text(path)
+
+
+@pytest.mark.parametrize(("given", "plain"), [
+    ("Une ligne\r\nune autre\rune troisième", "Une ligne\nune autre\nune troisième"),
+    ("un exem\x02ple, un mot\x02composé", "un exem-\nple, un mot-\ncomposé"),  # get_text_bounded's mark
+    ("un exem\ufffeple", "un exem-\nple"),  # get_text_range's
+    ("a\x00b", "ab"),
+    ("中文\r\n", "中文\n"),
+])
+def test_pdfium_text_is_made_plain(given, plain):
+    from rag.ingestion.pdf import plain as made_plain
+
+    assert made_plain(given) == plain
+
+
+def test_a_pdf_page_keeps_its_lines_its_line_end_hyphens_and_its_text_outside_the_crop_box(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    page = f"{FR}\nUn exem-\nple coupé.\n{ZH}"
+    path = tmp_path / "lignes.pdf"
+    path.write_bytes(make_pdf([page, EN]))
+    assert read_text(path).text == f"{page}\n\n{EN}"
+    writer = PdfWriter(clone_from=PdfReader(__import__("io").BytesIO(make_pdf([page]))))
+    writer.pages[0].cropbox.upper_right = (595, 790)  # the first line (at y 800) is outside it
+    out = __import__("io").BytesIO()
+    writer.write(out)
+    path.write_bytes(out.getvalue())
+    assert read_text(path).text == page
+
+
+def test_pdfium_is_entered_by_one_thread_at_a_time():
+    import threading
+
+    from rag.ingestion import pdf
+    from rag.ingestion.formats import read_pdf
+
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(read_pdf(make_pdf([EN, ""]), "a.pdf").text))
+    with pdf.LOCK:
+        reader.start()
+        reader.join(0.5)
+        assert reader.is_alive() and not read  # it waits while another thread is inside PDFium
+    reader.join(30)
+    assert read == [EN]
 
 
 # --- bad files ----------------------------------------------------------------------------------
@@ -360,6 +408,6 @@ def test_loading_a_format_library_happens_on_first_use_only():
     import sys
 
     code = ("import sys, rag.ingestion.load; "
-            "print(sorted(m for m in ('docx', 'pptx', 'odf', 'openpyxl', 'lxml', 'pypdf') if m in sys.modules))")
+            "print(sorted(m for m in ('docx', 'pptx', 'odf', 'openpyxl', 'lxml', 'pypdfium2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1])
     assert out.stdout.strip() == "[]", out.stderr

@@ -4,7 +4,6 @@ index into the decoded file for plain text."""
 from __future__ import annotations
 
 import html
-import io
 import re
 from typing import Iterator
 
@@ -140,54 +139,35 @@ def _html(markup: str, limit: int | None) -> TextSink:
 
 
 def read_pdf(raw: bytes, where: str, limit: int = MAX_DOCUMENT_CHARS) -> Extracted:
-    """Text of a PDF's pages, a blank line between pages, each page located as "p. N" (pypdf).
+    """Text of a PDF's pages, a blank line between pages, each page located as "p. N" (PDFium, pdf.py).
 
     A page whose text layer is missing or not real text (a scan) is rendered and read by OCR
     (scans.py); what could not be read, and pages read with low confidence, are in the warnings.
     A PDF with no text on any page is refused with the reason."""
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, PyPdfError
+    from pypdfium2 import PdfiumError
 
-    from rag.ingestion.scans import PageReader, PdfRenderer, is_real_text
+    from rag.ingestion import ocr
+    from rag.ingestion.pdf import PdfFile
+    from rag.ingestion.scans import DPI, PageReader, is_real_text
 
     expect(raw, "pdf", ".pdf", where)
-    try:
-        reader = PdfReader(io.BytesIO(raw))
-        if reader.is_encrypted:
-            try:
-                # Many PDFs are encrypted only to restrict printing or copying, with an empty password.
-                opened = reader.decrypt("")
-            except (DependencyError, NotImplementedError) as e:
-                raise UnreadableFile(where, f"the PDF is encrypted in a way that cannot be opened here ({e})") from None
-            if not opened:
-                raise UnreadableFile(where, "the PDF is password-protected; save a copy without a password to index it")
-        pages = list(reader.pages)
-    except UnreadableFile:
-        raise
-    # PyPdfError: every pypdf error, LimitReachedError (a damaged file's reference loop) among them.
-    except (PyPdfError, PdfReadError, FileNotDecryptedError, ValueError, KeyError, TypeError, AttributeError, OSError,
-            RecursionError) as e:
-        raise UnreadableFile(where, f"not a readable PDF ({e})") from None
     out = TextBuilder(limit)
     scans = PageReader(out)
-    render = PdfRenderer(raw)
-    try:
-        for number, page in enumerate(pages, 1):
+    with PdfFile(raw, where) as pdf:
+        for number in range(1, len(pdf) + 1):
             if out.full:
                 break
             try:
-                text = (page.extract_text() or "").strip()
-            except Exception as e:  # noqa: BLE001 - one damaged page must not lose the others
+                text = pdf.text(number).strip()
+            except PdfiumError as e:  # one damaged page must not lose the others
                 out.warn(f"page {number} could not be read ({type(e).__name__}: {e})")
                 continue
             if not is_real_text(text):
-                scans.page(number, lambda n=number: render(n))
+                scans.page(number, lambda n=number: pdf.image(n, DPI, ocr.MAX_PIXELS))
                 continue
             out.section(page=number, label=f"p. {number}")
             out.paragraph(text)
-    finally:
-        render.close()
     scans.warn()
     if out.empty:
-        raise UnreadableFile(where, scans.refusal(len(pages)))
+        raise UnreadableFile(where, scans.refusal(len(pdf)))
     return out.build()

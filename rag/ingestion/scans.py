@@ -3,7 +3,7 @@ document's text with what the reader should be warned about.
 
 A PDF page is read by OCR when its text layer is not real text (`is_real_text`): empty, or the
 invisible layer a scanner's poor OCR leaves (glyph codes instead of characters). Such a page is
-rendered with pypdfium2 and read by `ocr.read_image`; image files (images.py) go the same way."""
+rendered by PDFium (pdf.py) and read by `ocr.read_image`; image files (images.py) go the same way."""
 from __future__ import annotations
 
 import unicodedata
@@ -40,32 +40,6 @@ def is_real_text(text: str) -> bool:
         elif cat in ("Cc", "Co", "Cn", "Cs") or c == "\ufffd":
             junk += 1
     return words > 0 and words >= MIN_WORD_SHARE * len(chars) and junk <= MAX_JUNK_SHARE * len(chars)
-
-
-class PdfRenderer:
-    """Page images of one PDF, rendered on demand with pypdfium2 (opened on the first page asked)."""
-
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self._doc = None
-
-    def __call__(self, number: int):
-        import pypdfium2 as pdfium
-
-        if self._doc is None:
-            self._doc = pdfium.PdfDocument(self.raw)
-        page = self._doc[number - 1]
-        try:
-            width, height = page.get_size()  # points: 1/72 inch
-            scale = min(DPI / 72, (ocr.MAX_PIXELS / max(width * height, 1.0)) ** 0.5)
-            return page.render(scale=scale, grayscale=True).to_pil()
-        finally:
-            page.close()
-
-    def close(self) -> None:
-        if self._doc is not None:
-            self._doc.close()
-            self._doc = None
 
 
 class PageReader:
