@@ -47,7 +47,8 @@ class Settings(BaseSettings):
 
     home: Path = Field(
         default_factory=_default_home,
-        description="Data directory: the embedded Chroma index, the assembled model, the ingest lock.",
+        description="Data directory: the embedded Chroma index, the SQL database (unless `RAG_DATABASE_URL`), the "
+        "assembled model, the ingest lock.",
     )
     chroma_url: str | None = Field(
         default=None,

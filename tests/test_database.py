@@ -152,3 +152,22 @@ def test_the_ingestion_lock_is_shared_through_postgresql_and_dies_with_its_holde
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+
+
+def test_an_upload_is_kept_in_the_database_and_ingested_again_from_it(tmp_path):
+    from rag import Assistant, DocumentNotFound
+
+    src = tmp_path / "note.txt"
+    src.write_bytes(b"Cambodia arrested 2,141 suspects in the joint campaign.\n")
+    a = Assistant(load_settings())
+    a.add_file(src)
+    (a.place.uploads / "note.txt").unlink()  # this worker's copy gone (or another worker, without one)
+    assert a.original("note.txt") == src.read_bytes()
+    report = a.reingest("note.txt")
+    assert report.unchanged == ("note.txt",) and not report.skipped
+    assert (a.place.uploads / "note.txt").read_bytes() == src.read_bytes()
+    assert a.delete("note.txt")
+    with pytest.raises(DocumentNotFound):
+        a.original("note.txt")  # deleted with the document
+    with pytest.raises(DocumentNotFound):
+        a.reingest("note.txt")
