@@ -11,7 +11,7 @@ import pytest
 
 from ui.gate import Gate, QueueFull
 from ui.guard import HostPolicy, KeyCheck, OriginGuard, split_host
-from ui.http_api import MAX_JSON_BYTES, BodyLimit
+from ui.http_api import MAX_JSON_BYTES, MAX_PAGE_BYTES, BodyLimit
 
 
 class Inner:
@@ -150,7 +150,7 @@ def test_without_keys_or_off_the_api_nothing_is_asked():
     assert call(KeyCheck(Inner(), ["k"]), "POST", "/gradio_api/queue/join")[0] == 200
 
 
-# -- the upload limit is the upload route's only ----------------------------------------------------
+# -- the upload limit is the upload routes' only; every route has a bound ----------------------------------------------------
 
 @pytest.mark.parametrize("method,path,content_type,size,status", [
     ("POST", "/v1/documents", "multipart/form-data; boundary=x", 3 << 20, 200),  # under the 5 MB upload limit
@@ -158,6 +158,12 @@ def test_without_keys_or_off_the_api_nothing_is_asked():
     ("POST", "/v1/chat/completions", "multipart/form-data; boundary=x", 3 << 20, 413),  # not an upload route
     ("POST", "/v1/search", "multipart/mixed", MAX_JSON_BYTES + 1, 413),
     ("POST", "/v1/chat/completions", "application/json", MAX_JSON_BYTES, 200),
+    # the page's routes: Gradio's upload gets the file limit, its queue the page's own bound
+    ("POST", "/gradio_api/upload", "multipart/form-data; boundary=x", 3 << 20, 200),
+    ("POST", "/gradio_api/upload", "multipart/form-data; boundary=x", 6 << 20, 413),
+    ("POST", "/gradio_api/queue/join", "application/json", MAX_JSON_BYTES + 1, 200),
+    ("POST", "/gradio_api/queue/join", "application/json", MAX_PAGE_BYTES + 1, 413),
+    ("POST", "/gradio_api/queue/join", "multipart/form-data; boundary=x", 9 << 20, 413),  # not an upload route
 ])
 def test_body_limits(method, path, content_type, size, status):
     inner = Inner()

@@ -127,6 +127,20 @@ def test_index_busy_says_what_to_do_and_not_where_the_index_is(server):
     assert str(server.home) in server.log.read_text()  # the server's log keeps it
 
 
+def test_the_pages_routes_have_bounded_bodies_too(server):
+    """A body sent in chunks, with no length to refuse it by, is cut at the page's bound: a 413."""
+    def endless():
+        for _ in range(10):
+            yield b"x" * (1 << 20)
+
+    r = httpx.post(f"{server.url}/gradio_api/queue/join", content=endless(),
+                   headers={"Content-Type": "application/json"}, timeout=60)
+    assert r.status_code == 413 and "over the limit of 8 MB" in r.text
+    r = httpx.post(f"{server.url}/gradio_api/upload", content=endless(),
+                   headers={"Content-Type": "multipart/form-data; boundary=x"}, timeout=60)
+    assert r.status_code == 413 and "RAG_MAX_FILE_MB" in r.text
+
+
 def test_two_uploads_of_one_new_name_at_once_lose_neither(server):
     texts = {w: f"Version {w} of the plan: {n} lines.\n".encode() for w, n in (("A", 3), ("B", 7))}
     results: dict[str, httpx.Response] = {}
