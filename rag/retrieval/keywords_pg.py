@@ -67,7 +67,7 @@ stats = sa.Table(
 KEYWORD_TABLES = (chunks, terms, stats)
 
 _TEXTS = pg.ARRAY(sa.Text)
-_SEARCH = """
+SEARCH_SQL = """
 WITH st AS (
     SELECT chunks AS n, tokens::float8 / greatest(chunks, 1) AS avgdl
     FROM keyword_stats WHERE collection = :collection),
@@ -78,9 +78,12 @@ idf AS (
 hit AS (
     SELECT c.id, c.length, c.tokens FROM keyword_chunks c
     WHERE c.collection = :collection AND c.tokens @@ CAST(:query AS tsquery) {scope})
+-- Each hit's query terms only (marked with weight A, the rest filtered out): a chunk's other lexemes
+-- never reach the join.
 SELECT hit.id, sum(idf.idf * p.tf * (:k1 + 1) / (p.tf + :k1 * (1 - :b + :b * hit.length / st.avgdl))) AS score
 FROM hit CROSS JOIN st
-CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf FROM unnest(hit.tokens)) p
+CROSS JOIN LATERAL (SELECT lexeme, cardinality(positions) AS tf
+                    FROM unnest(ts_filter(setweight(hit.tokens, 'A', :terms), '{{a}}'))) p
 JOIN idf ON idf.term = p.lexeme
 GROUP BY hit.id ORDER BY score DESC, hit.id COLLATE "C" LIMIT :k
 """
@@ -303,5 +306,5 @@ class PostgresKeywordIndex:
             binds.append(sa.bindparam("documents", type_=_TEXTS))
             scope = "AND c.document = ANY(:documents)"
         with self._begin() as conn:
-            rows = conn.execute(sa.text(_SEARCH.format(scope=scope)).bindparams(*binds), params).all()
+            rows = conn.execute(sa.text(SEARCH_SQL.format(scope=scope)).bindparams(*binds), params).all()
         return [(chunk_id, float(score)) for chunk_id, score in rows]
