@@ -7,8 +7,9 @@ positions is its term frequency (PostgreSQL keeps at most 256 positions per lexe
 there, where BM25 has long saturated). A query is an OR of its quoted tokens, ranked by BM25 computed
 in SQL as FTS5's bm25() does (k1 = 1.2, b = 0.75, idf = ln((N - n + 0.5) / (n + 0.5)), 1e-6 when not
 positive), from per-collection statistics kept in the same transaction as every write: the number of
-chunks, their total length and each term's document frequency. A search reads the postings of its
-terms through the GIN index, their document frequencies and one statistics row, never the corpus.
+chunks, their total length and each term's document frequency. A search reads its terms' document
+frequencies, one statistics row and the chunks holding a term (through the GIN index when the terms
+are selective; the planner scans instead on a small table or for terms most chunks hold).
 
 Rows are namespaced by a `collection` column. Writers to one collection take turns (each write locks
 the collection's statistics row first), so two workers upserting the same chunk cannot collide and
