@@ -1,4 +1,7 @@
-"""The keyword index: BM25 ranking, upserts, deletion, hostile queries, persistence, versions."""
+"""The keyword index: BM25 ranking, upserts, deletion, hostile queries, persistence, versions.
+
+The behaviour tests run over both implementations (SQLite FTS5 and PostgreSQL) through `new_index`;
+what only one of them has (a file, a schema) is tested for that one alone."""
 from __future__ import annotations
 
 import sqlite3
@@ -11,6 +14,7 @@ from rag.text import tokenize
 from rag.errors import RagError
 from rag.errors import KeywordIndexStale
 from rag.retrieval.keywords import KeywordIndex, KeywordItem
+from rag.retrieval.keywords_pg import PostgresKeywordIndex
 
 PASSAGES = [
     KeywordItem("fr:0", "fr.md", "Le Cambodge a arrêté 2.141 suspects lors de l'opération Première Lumière.", "fr"),
@@ -22,12 +26,28 @@ PASSAGES = [
 ]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_index(request, tmp_path):
+    """Make an index of one kind by name (a file in a new folder, or a collection of one database);
+    the same name opens the same index again. Every index made is closed after the test."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    made = []
+
+    def make(name: str = "keywords"):
+        ix = KeywordIndex(tmp_path / "sub" / f"{name}.sqlite") if url is None else PostgresKeywordIndex(url, name)
+        made.append(ix)
+        return ix
+
+    yield make
+    for ix in made:
+        ix.close()
+
+
 @pytest.fixture
-def index(tmp_path):
-    ix = KeywordIndex(tmp_path / "keywords.sqlite")
+def index(new_index):
+    ix = new_index()
     ix.add(PASSAGES)
-    yield ix
-    ix.close()
+    return ix
 
 
 def ids(hits):
@@ -72,8 +92,8 @@ def test_upsert_by_id_replaces_the_text(index):
     assert ids(index.search("météo", 5, "fr")) == ["fr:1"]
 
 
-def test_repeated_id_in_one_batch_keeps_the_last(tmp_path):
-    ix = KeywordIndex(tmp_path / "k.sqlite")
+def test_repeated_id_in_one_batch_keeps_the_last(new_index):
+    ix = new_index()
     ix.add([KeywordItem("a", "d", "premier", "fr"), KeywordItem("a", "d", "second", "fr")])
     assert ix.count() == 1
     assert ix.search("premier", 5, "fr") == []
@@ -132,8 +152,8 @@ def test_match_expression_quotes_every_token():
     assert keywords.match_expression([]) == ""
 
 
-def test_underscore_and_dot_tokens_stay_whole(tmp_path):
-    ix = KeywordIndex(tmp_path / "k.sqlite")
+def test_underscore_and_dot_tokens_stay_whole(new_index):
+    ix = new_index()
     ix.add(
         [
             KeywordItem("dot", "d", "5.7", "en"),
@@ -149,20 +169,19 @@ def test_underscore_and_dot_tokens_stay_whole(tmp_path):
     assert scores["in-order"] > scores["reversed"]
 
 
-def test_persists_across_reopen(tmp_path):
-    path = tmp_path / "sub" / "keywords.sqlite"
-    ix = KeywordIndex(path)
+def test_persists_across_reopen(new_index):
+    ix = new_index("reopened")
     ix.add(PASSAGES)
     ix.close()
-    again = KeywordIndex(path)
+    again = new_index("reopened")
     assert not again.needs_rebuild()
     assert again.count() == len(PASSAGES)
     assert ids(again.search("Cambodge", 1, "fr")) == ["fr:0"]
-    again.close()
 
 
-def test_empty_index_and_zero_k(tmp_path, index):
-    assert KeywordIndex(tmp_path / "empty.sqlite").search("fraud", 5) == []
+def test_empty_index_and_zero_k(new_index, index):
+    assert new_index("empty").search("fraud", 5) == []
+    assert new_index("empty").count() == 0
     assert index.search("fraud", 0) == []
 
 
@@ -184,16 +203,18 @@ def test_other_schema_version_needs_rebuild(tmp_path):
     assert ids(ix.search("Cambodge", 5, "fr")) == ["fr:0"]
 
 
-def test_other_tokenizer_version_needs_rebuild(tmp_path, monkeypatch):
-    path = tmp_path / "k.sqlite"
-    KeywordIndex(path).add(PASSAGES[:1])
+def test_other_tokenizer_version_needs_rebuild(new_index, monkeypatch):
+    new_index("k").add(PASSAGES[:1])
     monkeypatch.setattr(tokenize, "VERSION", tokenize.VERSION + 1)
-    ix = KeywordIndex(path)
+    ix = new_index("k")
     assert ix.needs_rebuild()
     with pytest.raises(KeywordIndexStale):
         ix.add(PASSAGES[:1])
     ix.reset()
     assert not ix.needs_rebuild()
+    assert ix.count() == 0
+    ix.add(PASSAGES[:1])
+    assert ids(ix.search("Cambodge", 5, "fr")) == ["fr:0"]
 
 
 def test_a_file_that_is_not_an_index_needs_rebuild(tmp_path):
@@ -207,8 +228,8 @@ def test_a_file_that_is_not_an_index_needs_rebuild(tmp_path):
     assert ix.count() == 1
 
 
-def test_usable_from_several_threads(tmp_path):
-    ix = KeywordIndex(tmp_path / "k.sqlite")
+def test_usable_from_several_threads(new_index):
+    ix = new_index()
     ix.add(PASSAGES)
 
     def work(i: int) -> list[str]:
