@@ -26,8 +26,10 @@ _WHERE = {
     # Collections: separate libraries in one data directory (every function above takes `collection=`).
     "collections": "api", "create_collection": "api", "delete_collection": "api",
     "CollectionInfo": "collection", "CollectionNotFound": "collection", "COLLECTION_NAME_RULE": "collection:NAME_RULE",
-    # Conversations that last: one SQLite file in the data directory, every call naming its owner.
+    # Conversations that last: in the SQL database (RAG_DATABASE_URL), every call naming its owner.
     "open_conversations": "conversations", "ConversationStore": "conversations",
+    # A value every worker sharing the database agrees on, made by the first to ask.
+    "shared_value": "database.values:setting_value",
     "Conversation": "conversations", "ConversationInfo": "conversations", "Turn": "conversations",
     # What they return.
     "Answer": "types", "Citation": "types", "Passage": "types", "IngestReport": "types",

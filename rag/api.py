@@ -102,7 +102,13 @@ class Assistant:
     def keywords(self):
         """The keyword index beside the vector store (one file per collection), when enabled."""
         with self._init_lock:
-            if self._keywords is None and "keyword" in self.stages:
+            if self._keywords is None and "keyword" in self.stages and self.settings.shared_database:
+                # In the shared database: every worker reads and writes the same rows.
+                from rag.database.engine import database
+                from rag.retrieval.keywords_pg import PostgresKeywordIndex
+
+                self._keywords = PostgresKeywordIndex(database(self._own_settings), self.collection)
+            elif self._keywords is None and "keyword" in self.stages:
                 from rag.retrieval.keywords import KeywordIndex
 
                 self._keywords = KeywordIndex(self.place.keywords(store_kind(self.settings)))
@@ -135,8 +141,11 @@ class Assistant:
             if self._keyword_sync is None:
                 from rag.ingestion.keyword_sync import KeywordSync
 
+                # A keyword index in the shared database needs no resync: the changes are announced
+                # still, for workers that keep one of their own (the SQLite default).
+                own = None if self.settings.shared_database else keywords
                 self._keyword_sync = KeywordSync(self.store, open_collection(self.settings, f"{self.collection}_state"),
-                                                 keywords)
+                                                 own)
             return self._keyword_sync
 
     @property
@@ -219,6 +228,11 @@ class Assistant:
                 gone.close()
             drop_collection(self.settings, name)
             uploads.forget_collection(own)  # its kept texts and uploaded originals in the database
+            if self.settings.shared_database:  # and its keyword rows
+                from rag.database.engine import database
+                from rag.retrieval.keywords_pg import PostgresKeywordIndex
+
+                PostgresKeywordIndex(database(own), name).reset()
             # Everything under its folder is this collection's, by construction (rag/collection.py).
             shutil.rmtree(where.folder)
         return True

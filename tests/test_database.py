@@ -171,3 +171,27 @@ def test_an_upload_is_kept_in_the_database_and_ingested_again_from_it(tmp_path):
         a.original("note.txt")  # deleted with the document
     with pytest.raises(DocumentNotFound):
         a.reingest("note.txt")
+
+
+def test_with_postgresql_the_keyword_index_is_the_databases(seeds_copy, postgres_url):
+    """Every worker's keyword stage reads the rows in PostgreSQL: no file of its own, no resync; a
+    deleted collection's rows go with it."""
+    from rag import Assistant
+    from rag.retrieval.keywords_pg import PostgresKeywordIndex
+
+    settings = load_settings(database_url=postgres_url)
+    a = Assistant(settings)
+    assert isinstance(a.keywords, PostgresKeywordIndex) and a.keyword_sync.keywords is None
+    a.ingest([seeds_copy])
+    count = a.keywords.count()
+    assert count > 0 and not list(settings.home.glob("keywords.*.sqlite"))
+    assert a.keywords.search("Campuchia nghi phạm", 3)
+    papers = a.create_collection("papers")
+    note = seeds_copy.parent / "papers"
+    note.mkdir()
+    (note / "note.txt").write_text("Cambodia arrested 2,141 suspects in the joint campaign.\n", encoding="utf-8")
+    a.in_collection("papers").ingest([note])
+    assert PostgresKeywordIndex(settings.database, papers.name).count() == 1
+    assert a.delete_collection("papers")
+    assert PostgresKeywordIndex(settings.database, "papers").count() == 0
+    assert a.keywords.count() == count  # the default collection's rows untouched

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import rag
 from rag import ConversationNotFound
 from rag.present.messages import message
 
@@ -43,16 +44,13 @@ def browser_secret(settings) -> str:
     worker sharing it reads the same browser's id (Gradio's default is new at every start, which
     would lose every browser's conversations on a restart). A data directory's former key file
     becomes the database's key, so its browsers keep their conversations."""
-    from rag.database.engine import database
-    from rag.database.values import shared_value
-
     def make() -> str:
         try:
             return (Path(settings.home) / SECRET_FILE).read_text(encoding="utf-8").strip() or secrets.token_urlsafe(24)
         except OSError:
             return secrets.token_urlsafe(24)
 
-    return shared_value(database(settings), "page_secret", make)
+    return rag.shared_value("page_secret", make, settings)
 
 
 def _when(stamp: str) -> str:

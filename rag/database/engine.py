@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from rag.errors import BackendUnavailable
 from rag.settings import hide_password
 
-HEAD = "0002"  # the newest migration in migrations/versions/ (a test checks they agree)
+HEAD = "0003"  # the newest migration in migrations/versions/ (a test checks they agree)
 BUSY_TIMEOUT_S = 30  # how long a SQLite writer waits for another's transaction before failing
 _MIGRATION_LOCK = 0x7261_6701  # PostgreSQL advisory lock key of schema upgrades ("rag" 1)
 

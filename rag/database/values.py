@@ -25,3 +25,11 @@ def shared_value(engine: sa.Engine, key: str, make: Callable[[], str]) -> str:
         pass  # another worker stored it first
     with engine.connect() as db:
         return db.execute(query).scalar_one()
+
+
+def setting_value(key: str, make: Callable[[], str], settings=None) -> str:
+    """`shared_value` in the configured database (RAG_DATABASE_URL, or SQLite in RAG_HOME)."""
+    from rag.database.engine import database
+    from rag.settings import get_settings
+
+    return shared_value(database(settings or get_settings()), key, make)
