@@ -6,6 +6,7 @@ into `StoreError`, or `StoreUnavailable` when the server cannot be reached, befo
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,18 @@ from .records import as_vector, checked_where, latest_by_id, make_hit, stored_me
 
 DEFAULT_COLLECTION = "rag_chunks"
 FALLBACK_BATCH_SIZE = 1000
+# Embedded Chroma runs in this process, and each of its calls holds the GIL from start to end
+# (about 10 ms a call plus 0.5 ms a record written; a read of 5,000 records up to 0.4 s; a delete of
+# 3,000 records 0.4 s; three to four times that on a loaded machine). Every other thread, a server's
+# answers included, waits meanwhile; so calls are kept short, and after each one the GIL is left free
+# for a share of its time. Without that pause a waiting thread gets the GIL back for 5 ms (the switch
+# interval) between two calls, so a request needing 20 ms waits for four calls; with it, it gets its
+# turn in one or two. What it costs: ingestion about 25% slower when the store's writes dominate.
+# Measured with bench/gil_probe.py and tests/test_hostile_server.py (docs/reliability.md). A server's
+# calls only wait on a socket (the GIL is free) and keep the server's limits, with no pause.
+EMBEDDED_WRITE_BATCH = 64  # records written (or deleted) per call: about 40 ms
+EMBEDDED_READ_PAGE = 1000  # records read per call: about 30 ms
+EMBEDDED_YIELD = 0.25  # the pause after a call, as a share of the call's time
 
 
 class ChromaStore:
@@ -30,7 +43,8 @@ class ChromaStore:
     collection are created on first use, and a server that cannot be reached raises
     `StoreUnavailable` then. `timeout` (seconds, server only) bounds the wait for a connection or for
     one reply. `batch_size` overrides the client's maximum batch size (used for writes and for
-    paging reads); tests force a small one.
+    paging reads); tests force a small one. Embedded, writes and reads are cut smaller still
+    (EMBEDDED_WRITE_BATCH, EMBEDDED_READ_PAGE): one large call would hold the GIL throughout.
 
     Chroma's "documents" field holds a record's text; the document a record belongs to is stored in
     its metadata under "document".
@@ -57,7 +71,8 @@ class ChromaStore:
         self.collection = collection
         self.timeout = timeout
         self._batch_size_override = batch_size
-        self._batch_size = batch_size or FALLBACK_BATCH_SIZE
+        self._batch_size = batch_size or FALLBACK_BATCH_SIZE  # records per write call
+        self._page_size = self._batch_size  # records per read call
         self._lock = threading.Lock()
         self._client: Any = None
         self._collection: Any = None
@@ -85,16 +100,19 @@ class ChromaStore:
         metadatas = [stored_metadata(latest[i]) for i in ids]
         collection = self._ensure()
         size = self._batch_size
+        # Several calls for a long document: it becomes visible part by part over a few tens of ms,
+        # and a crash in between leaves part of it, which the next ingestion rebuilds (manifest.py).
         with self._errors("upsert"):
             # upsert, not add: Chroma's add() silently keeps the old record when an id exists.
             for start in range(0, len(ids), size):
                 end = start + size
-                collection.upsert(
-                    ids=ids[start:end],
-                    embeddings=embeddings[start:end],
-                    documents=texts[start:end],
-                    metadatas=metadatas[start:end],
-                )
+                with self._turn():
+                    collection.upsert(
+                        ids=ids[start:end],
+                        embeddings=embeddings[start:end],
+                        documents=texts[start:end],
+                        metadatas=metadatas[start:end],
+                    )
 
     def query(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[Hit]:
         if k <= 0:
@@ -125,6 +143,18 @@ class ChromaStore:
 
     def delete_document(self, document: str) -> int:
         collection = self._ensure()
+        if self.path is not None:
+            # By ids, a batch at a time: one delete by filter of a long document holds the GIL for
+            # as long as its upsert did (see EMBEDDED_WRITE_BATCH).
+            deleted = 0
+            with self._errors("delete"):
+                while ids := collection.get(where={"document": document}, include=[],
+                                            limit=self._page_size)["ids"]:
+                    for start in range(0, len(ids), self._batch_size):
+                        with self._turn():
+                            collection.delete(ids=ids[start : start + self._batch_size])
+                    deleted += len(ids)
+            return deleted
         with self._errors("delete"):
             before = collection.count()
             result = collection.delete(where={"document": document})
@@ -236,7 +266,11 @@ class ChromaStore:
                         size = int(self._client.get_max_batch_size())
                     except Exception:  # an older server without the pre-flight endpoint
                         size = FALLBACK_BATCH_SIZE
-                    self._batch_size = size if size > 0 else FALLBACK_BATCH_SIZE
+                    size = size if size > 0 else FALLBACK_BATCH_SIZE
+                    self._batch_size = self._page_size = size
+                    if self.path is not None:
+                        self._batch_size = min(size, EMBEDDED_WRITE_BATCH)
+                        self._page_size = min(size, EMBEDDED_READ_PAGE)
             _check_space(collection, self.collection, self.describe())
             self._collection = collection
             return collection
@@ -274,12 +308,12 @@ class ChromaStore:
     def _get_all(
         self, where: dict[str, Any] | None, include: list[str]
     ) -> Iterator[tuple[str, str, dict[str, Scalar]]]:
-        """Every matching record as (id, text, metadata), a page of `batch_size` at a time."""
+        """Every matching record as (id, text, metadata), a page of `_page_size` at a time."""
         collection = self._ensure()
-        page = self._batch_size
+        page = self._page_size
         offset = 0
         while True:
-            with self._errors("get"):
+            with self._errors("get"), self._turn():
                 result = collection.get(where=where, include=include, limit=page, offset=offset)
             ids = result["ids"]
             texts = result.get("documents") or [""] * len(ids)
@@ -289,6 +323,14 @@ class ChromaStore:
             if len(ids) < page:
                 return
             offset += page
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """One call of a sequence; embedded, the GIL is then left free for a share of its time."""
+        started = time.perf_counter()
+        yield
+        if self.path is not None and EMBEDDED_YIELD:
+            time.sleep((time.perf_counter() - started) * EMBEDDED_YIELD)
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:

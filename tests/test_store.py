@@ -415,3 +415,44 @@ def test_get_by_ids_in_order_with_cosine_scores(store):
     assert hits[0].text == "t2" and hits[0].metadata["n"] == 2
     assert store.get([]) == []
     assert [h.score for h in store.get(["id1"])] == [1.0]
+
+
+class RecordingCollection:
+    """A Chroma collection that notes how many records each write, delete and read asked for."""
+
+    def __init__(self, inner) -> None:
+        self._inner, self.calls = inner, []
+
+    def upsert(self, ids, **kw):
+        self.calls.append(("upsert", len(ids)))
+        return self._inner.upsert(ids=ids, **kw)
+
+    def delete(self, ids=None, **kw):
+        self.calls.append(("delete", len(ids) if ids is not None else None))
+        return self._inner.delete(ids=ids, **kw)
+
+    def get(self, ids=None, limit=None, **kw):
+        self.calls.append(("get", len(ids) if ids is not None else limit))
+        return self._inner.get(ids=ids, limit=limit, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+def test_embedded_chroma_is_called_in_short_calls(tmp_path):
+    # Each embedded call holds the GIL throughout: a long document is written, read and deleted in
+    # calls of a bounded size, so a server's other threads get their turn in between.
+    from store import chroma
+
+    store = ChromaStore(path=tmp_path / "chroma", collection="short-calls")
+    store.count()  # opens the collection with the client's own batch limit (thousands)
+    spy = store._collection = RecordingCollection(store._collection)
+    n = 3 * chroma.EMBEDDED_WRITE_BATCH + 5
+    v = vectors(n)
+    store.add([record(f"r{i}", "long.txt", v[i]) for i in range(n)])
+    assert len(store.get_document("long.txt")) == n
+    assert store.delete_document("long.txt") == n and store.count() == 0
+    sizes = {kind: [size for k, size in spy.calls if k == kind] for kind in ("upsert", "get", "delete")}
+    assert len(sizes["upsert"]) == 4 and max(sizes["upsert"]) == chroma.EMBEDDED_WRITE_BATCH
+    assert len(sizes["delete"]) == 4 and max(sizes["delete"]) == chroma.EMBEDDED_WRITE_BATCH
+    assert sizes["get"] and all(size is not None and size <= chroma.EMBEDDED_READ_PAGE for size in sizes["get"])

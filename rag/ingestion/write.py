@@ -6,9 +6,10 @@ on full batches), then written with one call per index:
 1. the sentence vectors and the keyword rows first,
 2. the chunks last, in one store call for the whole group.
 Retrieval ignores side-index entries whose chunk is not in the store, so a document becomes
-visible when its chunks land, all at once (one upsert, unless a single group exceeds the store's
-batch limit). A crash before that leaves side-index rows that the next ingest's sync removes; a
-crash can no longer leave a half-visible document that retrieval would answer from.
+visible when its chunks land, with one store call. A crash before that leaves side-index rows that
+the next ingest's sync removes. The embedded Chroma store cuts a call into short ones (each holds
+the GIL: store/chroma.py), so there a long document lands over a few tens of ms, and a crash in
+that window leaves part of it visible until the next ingestion rebuilds it (its chunk count is short).
 """
 from __future__ import annotations
 
@@ -167,15 +168,11 @@ class IndexWriter:
         vectors = self._embed(texts, langs)
         chunk_vectors, sentence_vectors = vectors[: len(p.chunks)], vectors[len(p.chunks) :]
         if self.sentences is not None and p.sentences:
-            records = sentence_records(p.sentences, sentence_vectors, self.sig)
-            # In calls of GROUP_TEXTS: an embedded store's call may hold the GIL throughout (seconds
-            # for a long document's sentences, during which the server answers nothing). Sentences
-            # are invisible until their chunks land, so writing them in parts changes nothing else.
-            for b in range(0, len(records), GROUP_TEXTS):
-                self.sentences.add(records[b : b + GROUP_TEXTS])
+            # One call: the store cuts it as it needs (embedded Chroma: store/chroma.py).
+            self.sentences.add(sentence_records(p.sentences, sentence_vectors, self.sig))
         if self.keywords is not None and p.keywords:
             self.keywords.add(p.keywords)
-        # Last, and in one call: the chunks make the group's documents visible (module docstring).
+        # Last, and in one store call: the chunks make the group's documents visible (module docstring).
         self.store.add([Record(r.id, r.document, r.text, v, r.metadata) for r, v in zip(p.chunks, chunk_vectors)])
         self.chunks_written += len(p.chunks)
 
