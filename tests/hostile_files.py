@@ -91,8 +91,8 @@ def corpus() -> dict[str, bytes]:
         "duplicate-slides.pptx": pptx_duplicate_slides(),
     }
     # 128 KB each: enough for a quadratic pattern to take a minute (tests/test_linear_text.py times
-    # 1 MB of each in one process); indexing more of it would time the embedded store's writes, which
-    # hold the server for about 0.5 ms per chunk (docs/reliability.md), not the reading.
+    # 1 MB of each in one process); indexing more of it would time the embedded store's writes (about
+    # 0.5 ms a record, docs/reliability.md), not the reading.
     for name, unit in TEXT_UNITS.items():
         files[f"{name}.txt"] = text_runs(unit, TEXT_BYTES // 2)
     files["tag-openers.html"] = text_runs("<a ", TEXT_BYTES // 2)

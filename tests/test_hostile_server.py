@@ -1,7 +1,6 @@
 """The hostile corpus (tests/hostile_files.py) uploaded to a real `rag serve` while a heartbeat request
 (GET /v1/models) is timed: every upload ends in a 2xx or a 4xx within 30 s, the heartbeat stays under
-2 s (the target, 1 s, is not met yet: see HEARTBEAT_S) and the server's memory (its own and its
-worker's) under 1.5 GiB.
+1 s and the server's memory (its own and its worker's) under 1.5 GiB.
 
 Run with `-s` to print the figures docs/reliability.md quotes:
     python -m pytest tests/test_hostile_server.py -m slow -s -p no:cacheprovider
@@ -24,11 +23,10 @@ from tests.servers import free_port, running_server
 pytestmark = pytest.mark.slow
 
 UPLOAD_S = 30
-# The target is 1 s. Reading and chunking no longer hold the server (they run in the worker), but what
-# stays in its process can: the embedded Chroma store holds the GIL for its whole write (about 0.5 ms
-# a chunk), and the keyword index's sync reads the store. Measured worst here: 0.5 to 1.1 s on a
-# loaded 2-core machine. This bound catches a regression to the seconds-long stalls of before.
-HEARTBEAT_S = 2.0
+# Reading and chunking run in the worker; what stays in the server's process is the embedded Chroma
+# store, whose every call holds the GIL: it is called in short calls with a pause after each
+# (store/chroma.py). Measured worst here: 0.2 to 0.5 s on a loaded 2-core machine (docs/reliability.md).
+HEARTBEAT_S = 1.0
 MEMORY_MIB = 1536
 
 
@@ -95,8 +93,8 @@ class Watch:
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("hostile")
     # A budget of 500,000 characters (the default is 5 million): every bomb still runs into it, and no
-    # upload is a long document to index, whose writes into the embedded store (not its reading) can
-    # hold the server for seconds: docs/reliability.md gives those figures.
+    # upload is a long document to index, whose writes into the embedded store (not its reading) would
+    # take most of the upload's time: docs/reliability.md gives those figures.
     env = {"RAG_HOME": str(home / "home"), "RAG_EMBED_BACKEND": "fake", "RAG_LLM_BACKEND": "fake",
            "HOME": str(home / "userhome"), "RAG_MAX_DOCUMENT_CHARS": "500000"}
     port = free_port()
