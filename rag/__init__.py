@@ -23,6 +23,8 @@ _WHERE = {
     "Assistant": "api", "get_assistant": "api", "delete": "api",
     # Warm before ready: load what a first question needs (`Assistant.warm_up`), and say how far it got.
     "warm_up": "api", "Readiness": "readiness",
+    # This process serves requests: embedded stores write in short calls that never stall them.
+    "serving": "stores",
     # Collections: separate libraries in one data directory (every function above takes `collection=`).
     "collections": "api", "create_collection": "api", "delete_collection": "api",
     "CollectionInfo": "collection", "CollectionNotFound": "collection", "COLLECTION_NAME_RULE": "collection:NAME_RULE",

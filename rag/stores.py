@@ -80,3 +80,11 @@ def describe(settings: Settings) -> str:
     if s.store_backend == "memory":
         return "in-memory store (for tests and demos: lost when the process ends)"
     return f"Chroma server at {s.chroma_url}" if s.chroma_url else f"embedded Chroma at {s.chroma_path}"
+
+
+def serving() -> None:
+    """Say that this process serves requests (`rag serve`): an embedded store then writes in short
+    calls and leaves the GIL free between them, so that no upload stalls the other requests."""
+    from store import chroma
+
+    chroma.share_the_gil()

@@ -24,15 +24,25 @@ FALLBACK_BATCH_SIZE = 1000
 # Embedded Chroma runs in this process, and each of its calls holds the GIL from start to end
 # (about 10 ms a call plus 0.5 ms a record written; a read of 5,000 records up to 0.4 s; a delete of
 # 3,000 records 0.4 s; three to four times that on a loaded machine). Every other thread, a server's
-# answers included, waits meanwhile; so calls are kept short, and after each one the GIL is left free
-# for a share of its time. Without that pause a waiting thread gets the GIL back for 5 ms (the switch
-# interval) between two calls, so a request needing 20 ms waits for four calls; with it, it gets its
-# turn in one or two. What it costs: ingestion about 25% slower when the store's writes dominate.
-# Measured with bench/gil_probe.py and tests/test_hostile_server.py (docs/reliability.md). A server's
-# calls only wait on a socket (the GIL is free) and keep the server's limits, with no pause.
+# answers included, waits meanwhile; so in a process that serves requests (`share_the_gil()`, called
+# by `rag serve`) calls are kept short, and after each one the GIL is left free for a share of its
+# time. Without that pause a waiting thread gets the GIL back for 5 ms (the switch interval) between
+# two calls, so a request needing 20 ms waits for four calls; with it, it gets its turn in one or
+# two. What it costs: ingestion about 25-50% slower when the store's writes dominate, which is why
+# `rag ingest` and the Python API, with nobody waiting, keep the long calls. Measured with
+# bench/gil_probe.py and tests/test_hostile_server.py (docs/reliability.md). A server's calls only
+# wait on a socket (the GIL is free) and keep the server's limits, with no pause.
 EMBEDDED_WRITE_BATCH = 64  # records written (or deleted) per call: about 40 ms
 EMBEDDED_READ_PAGE = 1000  # records read per call: about 30 ms
 EMBEDDED_YIELD = 0.25  # the pause after a call, as a share of the call's time
+
+_sharing = threading.Event()  # set in a process that serves requests
+
+
+def share_the_gil(on: bool = True) -> None:
+    """Say that this process serves requests, so embedded stores write in short calls and pause
+    after each (see above); off again with `on=False`."""
+    _sharing.set() if on else _sharing.clear()
 
 
 class ChromaStore:
@@ -99,7 +109,7 @@ class ChromaStore:
         texts = [latest[i].text for i in ids]
         metadatas = [stored_metadata(latest[i]) for i in ids]
         collection = self._ensure()
-        size = self._batch_size
+        size = self._write_size()
         # Several calls for a long document: it becomes visible part by part over a few tens of ms,
         # and a crash in between leaves part of it, which the next ingestion rebuilds (manifest.py).
         with self._errors("upsert"):
@@ -143,16 +153,16 @@ class ChromaStore:
 
     def delete_document(self, document: str) -> int:
         collection = self._ensure()
-        if self.path is not None:
+        if self._short():
             # By ids, a batch at a time: one delete by filter of a long document holds the GIL for
             # as long as its upsert did (see EMBEDDED_WRITE_BATCH).
             deleted = 0
             with self._errors("delete"):
                 while ids := collection.get(where={"document": document}, include=[],
-                                            limit=self._page_size)["ids"]:
-                    for start in range(0, len(ids), self._batch_size):
+                                            limit=self._read_size())["ids"]:
+                    for start in range(0, len(ids), self._write_size()):
                         with self._turn():
-                            collection.delete(ids=ids[start : start + self._batch_size])
+                            collection.delete(ids=ids[start : start + self._write_size()])
                     deleted += len(ids)
             return deleted
         with self._errors("delete"):
@@ -266,11 +276,7 @@ class ChromaStore:
                         size = int(self._client.get_max_batch_size())
                     except Exception:  # an older server without the pre-flight endpoint
                         size = FALLBACK_BATCH_SIZE
-                    size = size if size > 0 else FALLBACK_BATCH_SIZE
-                    self._batch_size = self._page_size = size
-                    if self.path is not None:
-                        self._batch_size = min(size, EMBEDDED_WRITE_BATCH)
-                        self._page_size = min(size, EMBEDDED_READ_PAGE)
+                    self._batch_size = self._page_size = size if size > 0 else FALLBACK_BATCH_SIZE
             _check_space(collection, self.collection, self.describe())
             self._collection = collection
             return collection
@@ -310,7 +316,7 @@ class ChromaStore:
     ) -> Iterator[tuple[str, str, dict[str, Scalar]]]:
         """Every matching record as (id, text, metadata), a page of `_page_size` at a time."""
         collection = self._ensure()
-        page = self._page_size
+        page = self._read_size()
         offset = 0
         while True:
             with self._errors("get"), self._turn():
@@ -324,12 +330,22 @@ class ChromaStore:
                 return
             offset += page
 
+    def _short(self) -> bool:
+        """Short calls and pauses: embedded, in a process that serves requests."""
+        return self.path is not None and _sharing.is_set()
+
+    def _write_size(self) -> int:
+        return min(self._batch_size, EMBEDDED_WRITE_BATCH) if self._short() else self._batch_size
+
+    def _read_size(self) -> int:
+        return min(self._page_size, EMBEDDED_READ_PAGE) if self._short() else self._page_size
+
     @contextmanager
     def _turn(self) -> Iterator[None]:
         """One call of a sequence; embedded, the GIL is then left free for a share of its time."""
         started = time.perf_counter()
         yield
-        if self.path is not None and EMBEDDED_YIELD:
+        if self._short() and EMBEDDED_YIELD:
             time.sleep((time.perf_counter() - started) * EMBEDDED_YIELD)
 
     @contextmanager

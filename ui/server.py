@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+import rag
 from rag import Assistant, ConfigError, InvalidInput, Settings
 
 from . import guard
@@ -125,6 +126,7 @@ def serve(assistant: Assistant, host: str = "127.0.0.1", port: int = 7860, *, ke
           login: tuple[str, str] | None = None) -> None:
     import uvicorn
 
+    rag.serving()  # uploads are written in short calls: the other requests get their turn
     app = build_server(assistant, keys=keys, login=login, host=host)
     prune_exports()  # what a server that stopped without cleaning left behind
     shown = f"[{host}]" if ":" in host else host
