@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from rag.database import schema
+from rag.database.engine import reading
 from rag.errors import ConversationNotFound, InvalidInput
 from rag.settings import Settings, get_settings
 from rag.types import Answer, Citation, Passage
@@ -197,7 +198,7 @@ class ConversationStore:
             query = query.where(_C.c.collection == collection)
         if limit is not None:
             query = query.limit(int(limit))
-        with self._engine.connect() as db:
+        with reading(self._engine) as db:
             return [ConversationInfo(*row) for row in db.execute(query)]
 
     def resolve(self, id_or_prefix: str, owner: str) -> str:
@@ -205,7 +206,7 @@ class ConversationStore:
         of at least MIN_PREFIX characters shared by no other of the owner's conversations."""
         key = id_or_prefix.strip().lower()
         if len(key) >= MIN_PREFIX and all(c in "0123456789abcdef" for c in key):
-            with self._engine.connect() as db:
+            with reading(self._engine) as db:
                 found = list(db.execute(sa.select(_C.c.id).where(_C.c.owner == owner, _C.c.id.startswith(key))
                                         .limit(2)).scalars())
             if len(found) == 1:
@@ -215,7 +216,7 @@ class ConversationStore:
         raise ConversationNotFound(id_or_prefix)
 
     def get(self, conversation_id: str, owner: str) -> Conversation:
-        with self._engine.connect() as db:
+        with reading(self._engine) as db:
             row = db.execute(sa.select(_C.c.id, _C.c.title, _C.c.collection, _C.c.created_at, _C.c.updated_at)
                              .where(_C.c.id == conversation_id, _C.c.owner == owner)).first()
             if row is None:

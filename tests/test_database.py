@@ -195,3 +195,23 @@ def test_with_postgresql_the_keyword_index_is_the_databases(seeds_copy, postgres
     assert a.delete_collection("papers")
     assert PostgresKeywordIndex(settings.database, "papers").count() == 0
     assert a.keywords.count() == count  # the default collection's rows untouched
+
+
+def test_on_sqlite_a_reader_never_waits_for_a_writer(tmp_path):
+    """Writers queue for SQLite's write lock; readers read the last committed state meanwhile."""
+    import threading
+
+    from rag.conversations import ConversationStore
+
+    store = ConversationStore(tmp_path / "c.sqlite")
+    cid = store.create("ana", "rag_chunks").id
+    engine = store._engine
+    read: list = []
+    with engine.begin() as writer:  # a long write transaction holds the write lock
+        writer.execute(sa.text("UPDATE conversations SET title = 'pending' WHERE id = :id"), {"id": cid})
+        reader = threading.Thread(target=lambda: read.append(store.list("ana")))
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive(), "a reader waited for the writer"
+        assert [c.title for c in read[0]] == [""]  # the committed state, not the pending write
+    assert store.list("ana")[0].title == "pending"

@@ -1,8 +1,8 @@
 """One engine per database URL and process, with its schema brought to the newest migration once.
 
 SQLite (the default, `RAG_HOME/rag.sqlite`): WAL, so readers in other processes go on while one
-writes, and every transaction begins IMMEDIATE, so two writers queue for the write lock (up to the
-busy timeout) instead of failing when a read turns into a write. PostgreSQL: a pool with pre-ping, so
+writes, and every transaction but a `reading` one begins IMMEDIATE, so two writers queue for the write lock (up
+to the busy timeout) instead of failing when a read turns into a write, and readers wait for none. PostgreSQL: a pool with pre-ping, so
 a restarted server costs one failed connection, not an error per request.
 
 Migrations are Alembic's (`migrations/versions/`); they run under a lock (PostgreSQL's advisory
@@ -73,10 +73,16 @@ def _create(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A reader (`reading`) takes no write lock: WAL lets it read while a writer writes.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("reading") else "BEGIN IMMEDIATE")
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def reading(engine: sa.Engine) -> sa.Connection:
+    """A connection for reads only (`with reading(engine) as db:`): on SQLite it waits for no writer."""
+    return engine.connect().execution_options(reading=True)
 
 
 def current_revision(conn: sa.Connection) -> str | None:
@@ -87,7 +93,7 @@ def current_revision(conn: sa.Connection) -> str | None:
 
 def upgrade(engine: sa.Engine) -> None:
     """Bring the schema to HEAD (nothing to do, and no Alembic loaded, when it is there already)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         if current_revision(conn) == HEAD:
             return
     from alembic import command

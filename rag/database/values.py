@@ -6,6 +6,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from rag.database import schema
+from rag.database.engine import reading
 
 _V = schema.shared_values
 
@@ -14,7 +15,7 @@ def shared_value(engine: sa.Engine, key: str, make: Callable[[], str]) -> str:
     """The value named `key`; made by `make()` and stored if there is none (when two workers ask at
     once, the first insert wins and both get its value)."""
     query = sa.select(_V.c.value).where(_V.c.key == key)
-    with engine.connect() as db:
+    with reading(engine) as db:
         found = db.execute(query).scalar()
     if found is not None:
         return found
@@ -23,7 +24,7 @@ def shared_value(engine: sa.Engine, key: str, make: Callable[[], str]) -> str:
             db.execute(_V.insert().values(key=key, value=make()))
     except sa.exc.IntegrityError:
         pass  # another worker stored it first
-    with engine.connect() as db:
+    with reading(engine) as db:
         return db.execute(query).scalar_one()
 
 

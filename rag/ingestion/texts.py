@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rag.database import schema
+from rag.database.engine import reading
 
 _T = schema.texts
 
@@ -41,7 +42,7 @@ class TextStore:
             _check(sha256)
         except ValueError:
             return None
-        with self.engine.connect() as db:
+        with reading(self.engine) as db:
             return db.execute(sa.select(_T.c.text).where(_T.c.collection == self.collection,
                                                          _T.c.sha256 == sha256)).scalar()
 

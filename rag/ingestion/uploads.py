@@ -98,10 +98,10 @@ def original(settings: Settings, name: str) -> bytes | None:
     """The uploaded bytes of document `name`, or None when it was not uploaded (ingested from a folder)."""
     import sqlalchemy as sa
 
-    from rag.database.engine import database
+    from rag.database.engine import database, reading
 
     table = _originals()
-    with database(settings).connect() as db:
+    with reading(database(settings)) as db:
         return db.execute(sa.select(table.c.data).where(table.c.collection == settings.collection,
                                                         table.c.name == name)).scalar()
 
