@@ -240,3 +240,66 @@ def test_usable_from_several_threads(new_index):
         results = list(pool.map(work, range(32)))
     assert results == [["fr:0"]] * 32
     assert len(ix.ids_by_document()["extra.md"]) == 32
+
+
+def _counts(path) -> tuple[dict, dict]:
+    """(the index's token counts, the same counted by FTS5 from its postings)."""
+    with sqlite3.connect(path) as conn:
+        kept = dict(conn.execute("SELECT token, chunks FROM token_chunks"))
+        conn.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, chunk_tokens, row)")
+        truth = dict(conn.execute("SELECT term, doc FROM temp.v"))
+    conn.close()
+    return kept, truth
+
+
+def test_token_counts_follow_adds_replacements_and_deletes(tmp_path):
+    path = tmp_path / "k.sqlite"
+    ix = KeywordIndex(path)
+    ix.add(PASSAGES)
+    ix.add([KeywordItem("fr:0", "fr.md", "Le Cambodge a arrêté des suspects.", "fr")])  # replaces fr:0
+    ix.delete_document("zh.md")
+    ix.close()
+    kept, truth = _counts(path)
+    assert kept == truth and kept["cambodg"] == 1 and not any("缅甸" in t for t in kept)
+
+
+def test_a_version_1_file_gets_its_counts_when_opened(tmp_path):
+    path = tmp_path / "k.sqlite"
+    KeywordIndex(path).add(PASSAGES)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE token_chunks")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    ix = KeywordIndex(path)
+    assert not ix.needs_rebuild() and ix.count() == len(PASSAGES)
+    assert ids(ix.search("Cambodge", 1, "fr")) == ["fr:0"]
+    ix.close()
+    kept, truth = _counts(path)
+    assert kept == truth
+
+
+@pytest.mark.parametrize(
+    "tokens, frequency, budget, kept",
+    [
+        (["a", "b", "c"], {"a": 5, "b": 1, "c": 2}, 10, ["a", "b", "c"]),  # under the budget: all
+        (["a", "b", "c"], {"a": 5, "b": 1, "c": 2}, 4, ["b", "c"]),  # the commonest left out
+        (["a", "b", "c"], {"a": 5, "b": 1, "c": 2}, 1, ["b"]),
+        (["a", "b"], {"a": 5, "b": 6}, 4, []),  # every token too common: nothing to rank by
+        (["a", "x"], {"a": 3}, 3, ["a", "x"]),  # a token without a count costs nothing
+    ],
+)
+def test_affordable_keeps_the_rarest_tokens_within_the_budget(tokens, frequency, budget, kept):
+    assert keywords.affordable(tokens, frequency, budget) == kept
+
+
+def test_a_token_too_common_to_rank_is_left_out(tmp_path):
+    items = [KeywordItem(f"c{i}", "d.md", f"fraud report number {i}", "en") for i in range(6)]
+    items.append(KeywordItem("rare", "e.md", "fraud in Cambodia", "en"))
+    full, small = KeywordIndex(tmp_path / "a.sqlite"), KeywordIndex(tmp_path / "b.sqlite", max_ranked=3)
+    for ix in (full, small):
+        ix.add(items)
+    assert len(full.search("fraud Cambodia", 10, "en")) == 7  # every chunk holding "fraud" ranked
+    assert ids(small.search("fraud Cambodia", 10, "en")) == ["rare"]  # "fraud" (7 chunks) over 3
+    assert small.search("fraud", 10, "en") == []
+    with pytest.raises(ValueError):
+        KeywordIndex(tmp_path / "c.sqlite", max_ranked=0)

@@ -5,8 +5,12 @@ words and bigrams, normalised numbers) and stored as space-joined tokens. FTS5 o
 again on spaces: its unicode61 tokenizer keeps diacritics and treats "_" and "." as part of a token,
 so "nghi_phạm" and "2.141" stay whole.
 
+Beside them, `token_chunks` counts the chunks holding each token (kept with every write), so a
+search learns what each query token would cost to rank without reading its postings (MAX_RANKED).
+
 The file holds a schema version (PRAGMA user_version) and the tokenizer version it was built with.
-When either differs from this code's, `needs_rebuild()` is true and every other operation raises
+A file of version 1 (no counts) gets its counts from FTS5's own vocabulary when opened, once. When
+either version differs otherwise, `needs_rebuild()` is true and every other operation raises
 KeywordIndexStale until `reset()` empties the index; the caller then adds every chunk again.
 """
 from __future__ import annotations
@@ -22,8 +26,14 @@ from typing import Collection, Sequence
 from rag.text import tokenize
 from rag.errors import KeywordIndexStale
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_QUERY_TOKENS = 256  # a pasted page as a question: enough to rank, bounded in cost
+# The most chunks one search ranks, summed over the query's tokens (each token's document frequency):
+# BM25 scores every chunk holding any query token, so a token found in a large share of a big index
+# ("的", "của", a number) would make every search scan that share. The rarest tokens are kept until
+# the budget is spent; a token over it weighs little (its IDF at the budget, log(N / budget), is a
+# fraction of a rare token's) and is left out. No index under the budget ever loses a token.
+MAX_RANKED = 5_000
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,8 +48,9 @@ CREATE VIRTUAL TABLE chunk_tokens USING fts5 (
     tokens,
     tokenize = "unicode61 remove_diacritics 0 tokenchars '_.'"
 );
+CREATE TABLE token_chunks (token TEXT PRIMARY KEY, chunks INTEGER NOT NULL) WITHOUT ROWID;
 """
-_TABLES = ("meta", "chunks", "chunk_tokens")
+_TABLES = ("meta", "chunks", "chunk_tokens", "token_chunks")
 
 
 @dataclass(frozen=True)
@@ -53,10 +64,14 @@ class KeywordItem:
 
 
 class KeywordIndex:
-    """BM25 keyword search over chunks, stored in one SQLite file. Safe to share between threads."""
+    """BM25 keyword search over chunks, stored in one SQLite file. Safe to share between threads.
+    `max_ranked`: the most chunks one search ranks (MAX_RANKED)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_ranked: int = MAX_RANKED) -> None:
+        if max_ranked < 1:
+            raise ValueError(f"max_ranked must be at least 1, got {max_ranked!r}")
         self.path = Path(path)
+        self.max_ranked = max_ranked
         self._conn: sqlite3.Connection | None = None
         self._stale: bool | None = None  # the version check, done once per connection
         self._lock = threading.RLock()
@@ -70,6 +85,8 @@ class KeywordIndex:
             try:
                 if not self._has_tables(conn) and conn.execute("PRAGMA user_version").fetchone()[0] == 0:
                     self._create(conn, replace=False)
+                elif conn.execute("PRAGMA user_version").fetchone()[0] == 1:
+                    self._count_tokens(conn)
             except sqlite3.DatabaseError:
                 conn.close()
                 raise
@@ -96,6 +113,22 @@ class KeywordIndex:
                     conn.execute(statement)
             conn.execute("INSERT INTO meta VALUES ('tokenizer', ?)", (str(tokenize.VERSION),))
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _count_tokens(conn: sqlite3.Connection) -> None:
+        """Version 1 to 2: the token counts, read from FTS5's vocabulary (one pass over the index)."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == 1:  # not done meanwhile by another process
+                conn.execute("CREATE VIRTUAL TABLE temp.vocabulary USING fts5vocab(main, chunk_tokens, row)")
+                conn.execute("CREATE TABLE token_chunks (token TEXT PRIMARY KEY, chunks INTEGER NOT NULL) WITHOUT ROWID")
+                conn.execute("INSERT INTO token_chunks SELECT term, doc FROM temp.vocabulary")
+                conn.execute("DROP TABLE temp.vocabulary")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -158,6 +191,9 @@ class KeywordIndex:
                         (it.id, it.document, it.language),
                     ).lastrowid
                     conn.execute("INSERT INTO chunk_tokens (rowid, tokens) VALUES (?, ?)", (rowid, joined))
+                    conn.executemany("INSERT INTO token_chunks VALUES (?, 1)"
+                                     " ON CONFLICT (token) DO UPDATE SET chunks = chunks + 1",
+                                     [(t,) for t in set(joined.split())])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -182,6 +218,10 @@ class KeywordIndex:
         for chunk_id in ids:
             row = conn.execute("SELECT rowid FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
             if row is not None:
+                (joined,) = conn.execute("SELECT tokens FROM chunk_tokens WHERE rowid = ?", row).fetchone() or ("",)
+                held = [(t,) for t in set(joined.split())]
+                conn.executemany("UPDATE token_chunks SET chunks = chunks - 1 WHERE token = ?", held)
+                conn.executemany("DELETE FROM token_chunks WHERE token = ? AND chunks <= 0", held)
                 conn.execute("DELETE FROM chunk_tokens WHERE rowid = ?", row)
                 conn.execute("DELETE FROM chunks WHERE rowid = ?", row)
 
@@ -206,22 +246,61 @@ class KeywordIndex:
         Any chunk sharing a token with the query can match (the tokens are OR-ed); BM25 ranks them.
         The query is tokenised like the chunks, and every token is quoted, so no user input is
         read as FTS5 syntax. With `documents`, only their chunks are ranked (the k come from them).
+        Tokens too common to rank within MAX_RANKED chunks are left out; a query with only such
+        tokens finds nothing (it has no keyword worth weighing).
         """
         if k <= 0 or (documents is not None and not documents):
             return []
-        expression = match_expression(tokenize.tokens(query, language))
-        if not expression:
+        unique = query_tokens(tokenize.tokens(query, language))
+        if not unique:
             return []
-        sql = ("SELECT c.id, bm25(chunk_tokens) AS s FROM chunk_tokens"
-               " JOIN chunks c ON c.rowid = chunk_tokens.rowid WHERE chunk_tokens MATCH ?")
-        params: list = [expression]
+        # The k best are chosen inside FTS5, then joined to their ids: joining every matching row
+        # first costs a lookup per row. Ties at the k-th score are cut in FTS5's order (by rowid).
+        inner = "SELECT rowid, bm25(chunk_tokens) AS s FROM chunk_tokens WHERE chunk_tokens MATCH ?"
+        scope: tuple = ()
         if documents is not None:
             # One JSON parameter however many documents: no limit on bound variables to meet.
-            sql += " AND c.document IN (SELECT value FROM json_each(?))"
-            params.append(json.dumps(sorted(documents)))
+            inner += (" AND rowid IN (SELECT rowid FROM chunks WHERE document IN"
+                      " (SELECT value FROM json_each(?)))")
+            scope = (json.dumps(sorted(documents)),)
+        sql = (f"SELECT c.id, r.s FROM ({inner} ORDER BY s LIMIT ?) AS r"
+               " JOIN chunks c ON c.rowid = r.rowid ORDER BY r.s, c.id")
         with self._lock:
-            rows = self._ready().execute(sql + " ORDER BY s, c.id LIMIT ?", (*params, k)).fetchall()
+            conn = self._ready()
+            kept = affordable(unique, self._chunks_holding(conn, unique), self.max_ranked)
+            if not kept:
+                return []
+            rows = conn.execute(sql, (match_expression(kept), *scope, k)).fetchall()
         return [(chunk_id, -score) for chunk_id, score in rows]
+
+    @staticmethod
+    def _chunks_holding(conn: sqlite3.Connection, tokens: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each token (a token absent from the counts is absent here)."""
+        found: dict[str, int] = {}
+        for token in tokens:  # one primary-key lookup each
+            row = conn.execute("SELECT chunks FROM token_chunks WHERE token = ?", (token,)).fetchone()
+            if row is not None:
+                found[token] = row[0]
+        return found
+
+
+def query_tokens(tokens: Sequence[str]) -> list[str]:
+    """The distinct non-blank tokens, in order, at most MAX_QUERY_TOKENS."""
+    return list(dict.fromkeys(t for t in tokens if t.strip()))[:MAX_QUERY_TOKENS]
+
+
+def affordable(tokens: Sequence[str], frequency: dict[str, int], budget: int) -> list[str]:
+    """The tokens to search for, in their order: the rarest first while the chunks holding them
+    sum to at most `budget` (see MAX_RANKED). A token missing from `frequency` costs nothing and is
+    kept (FTS5 may split a token the counts hold whole: better searched than silently dropped)."""
+    kept, spent = set(), 0
+    for t in sorted(tokens, key=lambda t: frequency.get(t, 0)):
+        cost = frequency.get(t, 0)
+        if spent + cost > budget:
+            break
+        kept.add(t)
+        spent += cost
+    return [t for t in tokens if t in kept]
 
 
 def match_expression(query_tokens: Sequence[str]) -> str:
