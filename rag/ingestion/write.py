@@ -39,6 +39,16 @@ def chunk_id(doc: str, sha: str, index: int) -> str:
     return f"{doc}:{sha[:16]}:{index}"
 
 
+def sentence_id(chunk: str, index: int) -> str:
+    """The id of sentence `index` (0 to MAX_SENTENCES - 1) of chunk `chunk` in the sentence index."""
+    return f"{chunk}#{index}"
+
+
+def sentence_ids(chunk: str) -> list[str]:
+    """Every id a sentence of `chunk` can have: a chunk's sentences are found by id, not by a filter."""
+    return [sentence_id(chunk, j) for j in range(MAX_SENTENCES)]
+
+
 def sentence_rows(text: str, chunks) -> list[tuple]:
     """(id, document, text, start, end, language, chunk id) of the sentences of `chunks`
     ((chunk id, document, start, end, language)) in `text`."""
@@ -49,7 +59,7 @@ def sentence_rows(text: str, chunks) -> list[tuple]:
             step = -(-len(spans) // MAX_SENTENCES)
             spans = [Span(spans[i].start, spans[min(i + step, len(spans)) - 1].end) for i in range(0, len(spans), step)]
         for j, sp in enumerate(spans):
-            rows.append((f"{cid}#{j}", doc, text[sp.start : sp.end], sp.start, sp.end, lang, cid))
+            rows.append((sentence_id(cid, j), doc, text[sp.start : sp.end], sp.start, sp.end, lang, cid))
     return rows
 
 

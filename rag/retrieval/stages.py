@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Collection, Sequence
 
 from store import Hit, VectorStore
 
+from rag.ingestion.write import sentence_ids
 from rag.text import anchors
 from rag.errors import ConfigError
 from rag.types import Passage
@@ -160,10 +161,9 @@ class Retriever:
         """
         if self.sentences is None or "sentence" not in self.stages or not passages:
             return {}
-        wanted = {p.id for p in passages}
-        ids: list[str] = []
-        for doc in dict.fromkeys(p.document for p in passages):
-            ids += [h.id for h in self.sentences.get_document(doc) if h.metadata.get("chunk_id") in wanted]
+        # By id (a chunk's sentences have MAX_SENTENCES possible ids), not by reading each document's
+        # sentences: the cost is the passages', whatever the size of their documents or the corpus.
+        ids = [i for p in dict.fromkeys(p.id for p in passages) for i in sentence_ids(p)]
         by_chunk: dict[str, list[Hit]] = {}
         for h in self.sentences.get(ids, embedding=qv):
             by_chunk.setdefault(str(h.metadata["chunk_id"]), []).append(h)
