@@ -133,12 +133,11 @@ class ChromaStore:
             return []
         collection = self._ensure()
         with self._errors("query"):
-            n = collection.count()
-            if n == 0:
-                return []
+            # No count() first to clamp k: Chroma (1.0 on) returns what it has, and counting a
+            # collection costs time in proportion to its size on every query.
             result = collection.query(
                 query_embeddings=[vector],
-                n_results=min(k, n),
+                n_results=k,
                 where=_chroma_where(allowed),
                 include=["documents", "metadatas", "distances"],
             )
