@@ -238,8 +238,11 @@ class Assistant:
         return True
 
     def close(self) -> None:
-        """Release what this assistant opened (its stores' files, its keyword index)."""
+        """Release what this assistant opened (its stores' files, its keyword index), once a
+        keyword resync under way has ended (it reads them)."""
         with self._init_lock:
+            if self._keyword_sync is not None:
+                self._keyword_sync.join()
             for part in (self._store, self._sentences, self._keywords):
                 if part is not None and hasattr(part, "close"):
                     part.close()

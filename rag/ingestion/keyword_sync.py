@@ -98,7 +98,9 @@ class KeywordSync:
         if wait:
             self._resync(token)
         else:
-            self._thread = threading.Thread(target=self._resync, args=(token,), name="keyword-sync", daemon=True)
+            # Not a daemon: the interpreter waits for it at exit. A daemon thread still inside embedded
+            # Chroma's native code when the interpreter finalises crashes the process (SIGSEGV).
+            self._thread = threading.Thread(target=self._resync, args=(token,), name="keyword-sync")
             self._thread.start()
 
     def _resync(self, token: str) -> None:
