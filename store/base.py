@@ -56,6 +56,14 @@ class VectorStore(Protocol):
         """The records with these ids, in the order asked (missing ids are left out). With
         `embedding`, each hit's score is its cosine similarity to it, as `query` would give."""
 
+    def nearest(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[tuple[str, float]]:
+        """`query`'s (id, score) pairs alone: no texts or metadata read, which is most of a query's
+        time when k is large."""
+
+    def scores(self, ids: Sequence[str], embedding: Sequence[float]) -> dict[str, float]:
+        """The cosine similarity to `embedding` of each record of `ids` (missing ids are left out),
+        as `get` would score them, without reading texts or metadata."""
+
 
 @runtime_checkable
 class Collections(Protocol):

@@ -125,22 +125,9 @@ class ChromaStore:
                     )
 
     def query(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[Hit]:
-        if k <= 0:
+        result = self._query(embedding, k, where, ["documents", "metadatas", "distances"])
+        if result is None:
             return []
-        vector = as_vector(embedding, "query embedding")
-        allowed = checked_where(where)
-        if allowed is not None and not all(allowed.values()):
-            return []
-        collection = self._ensure()
-        with self._errors("query"):
-            # No count() first to clamp k: Chroma (1.0 on) returns what it has, and counting a
-            # collection costs time in proportion to its size on every query.
-            result = collection.query(
-                query_embeddings=[vector],
-                n_results=k,
-                where=_chroma_where(allowed),
-                include=["documents", "metadatas", "distances"],
-            )
         hits = [
             make_hit(id_, text, metadata, 1.0 - float(distance))
             for id_, text, metadata, distance in zip(
@@ -149,6 +136,28 @@ class ChromaStore:
         ]
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits
+
+    def nearest(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[tuple[str, float]]:
+        result = self._query(embedding, k, where, ["distances"])
+        if result is None:
+            return []
+        pairs = [(id_, 1.0 - float(d)) for id_, d in zip(result["ids"][0], result["distances"][0])]
+        return sorted(pairs, key=lambda pair: pair[1], reverse=True)
+
+    def _query(self, embedding: Sequence[float], k: int, where: Where | None, include: list[str]):
+        """Chroma's answer to one query (None when nothing can match)."""
+        if k <= 0:
+            return None
+        vector = as_vector(embedding, "query embedding")
+        allowed = checked_where(where)
+        if allowed is not None and not all(allowed.values()):
+            return None
+        collection = self._ensure()
+        with self._errors("query"):
+            # No count() first to clamp k: Chroma (1.0 on) returns what it has, and counting a
+            # collection costs time in proportion to its size on every query.
+            return collection.query(query_embeddings=[vector], n_results=k, where=_chroma_where(allowed),
+                                    include=include)
 
     def delete_document(self, document: str) -> int:
         collection = self._ensure()
@@ -204,11 +213,21 @@ class ChromaStore:
         for i, id_ in enumerate(result["ids"]):
             score = 1.0
             if q is not None and vectors is not None:
-                v = np.asarray(vectors[i], dtype=np.float32)
-                denom = float(np.linalg.norm(v) * np.linalg.norm(q)) or 1.0
-                score = float(v @ q) / denom
+                score = _cosine(np.asarray(vectors[i], dtype=np.float32), q)
             found[id_] = make_hit(id_, result["documents"][i], result["metadatas"][i], score)
         return [found[i] for i in ids if i in found]
+
+    def scores(self, ids: Sequence[str], embedding: Sequence[float]) -> dict[str, float]:
+        if not ids:
+            return {}
+        q = as_vector(embedding, "query embedding")
+        collection = self._ensure()
+        with self._errors("get"):
+            result = collection.get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
+        vectors = result.get("embeddings")
+        if vectors is None:
+            return {}
+        return {id_: _cosine(np.asarray(v, dtype=np.float32), q) for id_, v in zip(result["ids"], vectors)}
 
     # -- the other collections at this place ------------------------------------------------
 
@@ -368,6 +387,11 @@ class ChromaStore:
                 # The collection was deleted behind our back: recreate it on the next call.
                 self._collection = None
             raise StoreError(f"{self.describe()}: {action} failed: {exc}") from exc
+
+
+def _cosine(v: np.ndarray, q: np.ndarray) -> float:
+    denom = float(np.linalg.norm(v) * np.linalg.norm(q)) or 1.0
+    return float(v @ q) / denom
 
 
 def _chroma_where(where: dict[str, list[Scalar]] | None) -> dict[str, Any] | None:

@@ -109,6 +109,12 @@ class MemoryStore:
             order = np.argsort(-scores, kind="stable")[:k]  # stable: ties in insertion order
             return [self._hit(data, ids[i], float(scores[i])) for i in order]
 
+    def nearest(self, embedding: Sequence[float], k: int, where: Where | None = None) -> list[tuple[str, float]]:
+        return [(h.id, h.score) for h in self.query(embedding, k, where)]
+
+    def scores(self, ids: Sequence[str], embedding: Sequence[float]) -> dict[str, float]:
+        return {h.id: h.score for h in self.get(ids, embedding)}
+
     def delete_document(self, document: str) -> int:
         data = self._data()
         with data.lock:

@@ -464,3 +464,15 @@ def test_embedded_chroma_is_called_in_short_calls_in_a_serving_process(tmp_path)
     assert len(sizes["upsert"]) == 4 and max(sizes["upsert"]) == chroma.EMBEDDED_WRITE_BATCH
     assert len(sizes["delete"]) == 4 and max(sizes["delete"]) == chroma.EMBEDDED_WRITE_BATCH
     assert sizes["get"] and all(size is not None and size <= chroma.EMBEDDED_READ_PAGE for size in sizes["get"])
+
+def test_nearest_and_scores_give_query_and_get_scores_without_the_records(store):
+    v = vectors(30, seed=3)
+    store.add([record(f"r{i}", f"doc{i % 3}", v[i]) for i in range(30)])
+    q = (v[4] + 0.1 * vectors(1, seed=4)[0]).tolist()
+    assert store.nearest(q, 6) == [(h.id, h.score) for h in store.query(q, 6)]
+    scoped = store.nearest(q, 6, where={"document": ["doc1"]})
+    assert scoped == [(h.id, h.score) for h in store.query(q, 6, where={"document": ["doc1"]})]
+    assert {i for i, _ in scoped} <= {f"r{i}" for i in range(1, 30, 3)}
+    assert store.nearest(q, 0) == [] and store.nearest(q, 5, where={"document": []}) == []
+    assert store.scores(["r2", "missing", "r9"], q) == {h.id: h.score for h in store.get(["r2", "r9"], embedding=q)}
+    assert store.scores([], q) == {}

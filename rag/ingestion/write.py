@@ -44,6 +44,11 @@ def sentence_id(chunk: str, index: int) -> str:
     return f"{chunk}#{index}"
 
 
+def chunk_of(sentence: str) -> str:
+    """The chunk id of a sentence id (`sentence_id`'s inverse)."""
+    return sentence.rpartition("#")[0]
+
+
 def sentence_ids(chunk: str) -> list[str]:
     """Every id a sentence of `chunk` can have: a chunk's sentences are found by id, not by a filter."""
     return [sentence_id(chunk, j) for j in range(MAX_SENTENCES)]

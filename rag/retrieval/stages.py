@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Collection, Sequence
 
 from store import Hit, VectorStore
 
-from rag.ingestion.write import sentence_ids
+from rag.ingestion.write import chunk_of, sentence_ids
 from rag.text import anchors
 from rag.errors import ConfigError
 from rag.types import Passage
@@ -183,15 +183,18 @@ class Retriever:
 
         n = max(k, self.candidates)
         chunk_hits = {h.id: h for h in self.store.query(qv, n, where=where)}
+        cosine = {i: h.score for i, h in chunk_hits.items()}
         sentence_best: dict[str, float] = {}
         sentence_floor = 0.0
         if use_sentences:
-            found = self.sentences.query(qv, n * 4, where=where)
-            for h in found:
-                cid = str(h.metadata.get("chunk_id", ""))
-                sentence_best[cid] = max(sentence_best.get(cid, -1.0), h.score)
+            # Ids and scores only: the sentences' texts and metadata are never needed here, and
+            # reading them was most of the stage's time.
+            found = self.sentences.nearest(qv, n * 4, where=where)
+            for sid, score in found:
+                cid = chunk_of(sid)
+                sentence_best[cid] = max(sentence_best.get(cid, -1.0), score)
             # A chunk none of whose sentences made the list scores at most the last one listed.
-            sentence_floor = found[-1].score if found else 0.0
+            sentence_floor = found[-1][1] if found else 0.0
         keyword: dict[str, float] = {}
         if use_keywords:
             found_kw = self.keywords.search(query, n, language, documents=scope)
@@ -200,23 +203,28 @@ class Retriever:
 
         ids = list(dict.fromkeys([*chunk_hits, *sentence_best, *keyword]))
         missing = [i for i in ids if i not in chunk_hits]
-        chunk_hits.update({h.id: h for h in self.store.get(missing, embedding=qv)})
-        w = self.weights
         asked = anchors.of_question(query) if use_anchors else frozenset()
+        if asked:  # the anchors are read in every candidate's text
+            chunk_hits.update({h.id: h for h in self.store.get(missing, embedding=qv)})
+            cosine.update({i: h.score for i, h in chunk_hits.items()})
+        else:  # only the cosines now; the texts of the k kept, at the end
+            cosine.update(self.store.scores(missing, qv))
+        w = self.weights
         bonus = anchors.bonuses(asked, {i: h.text for i, h in chunk_hits.items()}) if asked else {}
         scored = []
         for i in ids:
-            hit = chunk_hits.get(i)
-            if hit is None:  # listed by a side index but no longer in the store
+            if i not in cosine:  # listed by a side index but no longer in the store
                 continue
             if use_sentences:
-                s = w.chunk * hit.score + w.sentence * sentence_best.get(i, sentence_floor)
+                s = w.chunk * cosine[i] + w.sentence * sentence_best.get(i, sentence_floor)
             else:
-                s = hit.score
+                s = cosine[i]
             s += w.keyword * keyword.get(i, 0.0)
             # Anchors reorder candidates but leave their score, which `min_score` reads: a question
             # naming a country is not more answerable because some passage names it too.
             rank = s + w.anchor * bonus.get(i, 0.0)
             scored.append((rank, s, i))
         scored.sort(key=lambda t: (-t[0], t[2]))
-        return [to_passage(chunk_hits[i], s) for _r, s, i in scored[:k]]
+        kept = scored[:k]
+        chunk_hits.update({h.id: h for h in self.store.get([i for _r, _s, i in kept if i not in chunk_hits])})
+        return [to_passage(chunk_hits[i], s) for _r, s, i in kept if i in chunk_hits]
