@@ -182,8 +182,12 @@ class Retriever:
             return [to_passage(h) for h in self.store.query(qv, k, where=where)]
 
         n = max(k, self.candidates)
-        chunk_hits = {h.id: h for h in self.store.query(qv, n, where=where)}
-        cosine = {i: h.score for i, h in chunk_hits.items()}
+        # Texts are read for the k kept, at the end; for every candidate only when the question
+        # has anchors (read in each candidate's text). Reading a record's text and metadata costs
+        # more than finding it.
+        asked = anchors.of_question(query) if use_anchors else frozenset()
+        chunk_hits = {h.id: h for h in self.store.query(qv, n, where=where)} if asked else {}
+        cosine = {i: h.score for i, h in chunk_hits.items()} if asked else dict(self.store.nearest(qv, n, where=where))
         sentence_best: dict[str, float] = {}
         sentence_floor = 0.0
         if use_sentences:
@@ -201,13 +205,12 @@ class Retriever:
             top = found_kw[0][1] if found_kw and found_kw[0][1] > 0 else 1.0
             keyword = {i: s / top for i, s in found_kw}
 
-        ids = list(dict.fromkeys([*chunk_hits, *sentence_best, *keyword]))
-        missing = [i for i in ids if i not in chunk_hits]
-        asked = anchors.of_question(query) if use_anchors else frozenset()
-        if asked:  # the anchors are read in every candidate's text
+        ids = list(dict.fromkeys([*cosine, *sentence_best, *keyword]))
+        missing = [i for i in ids if i not in cosine]
+        if asked:
             chunk_hits.update({h.id: h for h in self.store.get(missing, embedding=qv)})
             cosine.update({i: h.score for i, h in chunk_hits.items()})
-        else:  # only the cosines now; the texts of the k kept, at the end
+        else:
             cosine.update(self.store.scores(missing, qv))
         w = self.weights
         bonus = anchors.bonuses(asked, {i: h.text for i, h in chunk_hits.items()}) if asked else {}
