@@ -55,7 +55,7 @@ STAGE_SETS = {
     "+sentence": "dense,center,sentence",
     "all": "dense,center,sentence,keyword,anchor",
 }
-KEYWORD_BACKENDS = ("sqlite",)  # "postgres": the shared keyword index, built elsewhere; see open_keywords
+KEYWORD_BACKENDS = ("sqlite", "postgres")  # postgres: --keywords-only, on a throw-away cluster or --database
 _CLAUSE = re.compile(r"(?<=[,;:，；：、])\s*")
 
 
@@ -271,28 +271,32 @@ def keywords_only(args) -> int:
     from rag.retrieval.keywords import KeywordIndex
     from rag.text.language import detect
 
-    path = args.home / "keywords-only.sqlite"
-    index = KeywordIndex(path)
-    result: dict = {"machine": machine(), "chunks": args.chunks, "keywords_only": True}
-    if index.count() < args.chunks:
-        if index.count():
-            raise SystemExit(f"{path} holds fewer than {args.chunks} chunks: use a fresh --home")
-        pools = clause_pools(args.dataset)
-        conn = sqlite3.connect(path, isolation_level=None)
-        t = time.perf_counter()
-        rows = keyword_rows(args.chunks, pools)
-        while True:
-            batch = [r for _, r in zip(range(10_000), rows)]
-            if not batch:
-                break
-            conn.execute("BEGIN")
-            for rowid, (cid, doc, lang, joined) in enumerate(batch, start=index_rows(conn) + 1):
-                conn.execute("INSERT INTO chunks (rowid, id, document, language) VALUES (?, ?, ?, ?)", (rowid, cid, doc, lang))
-                conn.execute("INSERT INTO chunk_tokens (rowid, tokens) VALUES (?, ?)", (rowid, joined))
-            conn.execute("COMMIT")
-        conn.close()
-        result["write_s"] = time.perf_counter() - t
-        say(f"scale: keyword rows of {args.chunks} chunks written in {result['write_s']:.0f} s")
+    result: dict = {"machine": machine(), "chunks": args.chunks, "keywords_only": True, "keywords": args.keywords}
+    if args.keywords == "postgres":
+        index, size = _postgres_keywords(args, result)
+    else:
+        path = args.home / "keywords-only.sqlite"
+        index = KeywordIndex(path)
+        if index.count() < args.chunks:
+            if index.count():
+                raise SystemExit(f"{path} holds fewer than {args.chunks} chunks: use a fresh --home")
+            pools = clause_pools(args.dataset)
+            conn = sqlite3.connect(path, isolation_level=None)
+            t = time.perf_counter()
+            rows = keyword_rows(args.chunks, pools)
+            while True:
+                batch = [r for _, r in zip(range(10_000), rows)]
+                if not batch:
+                    break
+                conn.execute("BEGIN")
+                for rowid, (cid, doc, lang, joined) in enumerate(batch, start=index_rows(conn) + 1):
+                    conn.execute("INSERT INTO chunks (rowid, id, document, language) VALUES (?, ?, ?, ?)", (rowid, cid, doc, lang))
+                    conn.execute("INSERT INTO chunk_tokens (rowid, tokens) VALUES (?, ?)", (rowid, joined))
+                conn.execute("COMMIT")
+            conn.close()
+            result["write_s"] = time.perf_counter() - t
+            say(f"scale: keyword rows of {args.chunks} chunks written in {result['write_s']:.0f} s")
+        size = lambda: disk(Path("/nonexistent"), index)["keyword_bytes"]  # noqa: E731
     qs = [q["question"] for q in questions(args.dataset)]
     k = 30  # RAG_CANDIDATES: what the pipeline asks the keyword index for
     for q in qs[::QUESTIONS_PER_LANGUAGE]:
@@ -303,17 +307,55 @@ def keywords_only(args) -> int:
         runs.append((percentile(ms, 50), percentile(ms, 95), max(ms)))
     result["keyword_search"] = {"p50_ms": median([r[0] for r in runs]), "p95_ms": median([r[1] for r in runs]),
                                 "max_ms": median([r[2] for r in runs])}
-    result["keyword_bytes_per_chunk"] = disk(Path("/nonexistent"), index)["keyword_bytes"] / args.chunks
+    result["keyword_bytes_per_chunk"] = size() / args.chunks
     result["load_avg"] = os.getloadavg()
     ks = result["keyword_search"]
     print(f"keyword index alone, {args.chunks} chunks: search p50 {ks['p50_ms']:.1f} ms, p95 {ks['p95_ms']:.1f} ms, "
           f"max {ks['max_ms']:.0f} ms; {result['keyword_bytes_per_chunk']:.0f} B/chunk on disk; "
           f"load average {result['load_avg'][0]:.2f}")
-    out = args.out or ROOT / "bench" / "results" / f"scale-keywords-{args.chunks}.json"
+    out = args.out or ROOT / "bench" / "results" / f"scale-keywords-{args.keywords}-{args.chunks}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     index.close()
     return 0
+
+
+def _postgres_keywords(args, result: dict):
+    """The PostgreSQL keyword index of --keywords-only: on --database, or on a throw-away cluster
+    kept for the process's life; filled with N chunks' rows when it holds fewer."""
+    import atexit
+    import contextlib
+
+    import sqlalchemy as sa
+
+    from bench.servers import postgres_server
+    from rag.retrieval.keywords_pg import PostgresKeywordIndex
+
+    url = args.database
+    if url is None:
+        stack = contextlib.ExitStack()
+        url = stack.enter_context(postgres_server(args.home / "pg"))
+        atexit.register(stack.close)
+    index = PostgresKeywordIndex(url, "scale")
+    if index.count() < args.chunks:
+        if index.count():
+            raise SystemExit(f"the database holds fewer than {args.chunks} chunks: use a fresh one")
+        t = time.perf_counter()
+        rows = keyword_rows(args.chunks, clause_pools(args.dataset))
+        while batch := [(cid, doc, lang, joined.split()) for _, (cid, doc, lang, joined) in zip(range(5_000), rows)]:
+            index.add_tokens(batch)
+        result["write_s"] = time.perf_counter() - t
+        say(f"scale: keyword rows of {args.chunks} chunks written in {result['write_s']:.0f} s")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))  # what autovacuum would have done by then
+
+    def size() -> int:
+        with engine.connect() as conn:
+            return sum(conn.execute(sa.text(f"SELECT pg_total_relation_size('{t}')")).scalar()
+                       for t in ("keyword_chunks", "keyword_terms", "keyword_stats"))
+
+    return index, size
 
 
 def index_rows(conn) -> int:
@@ -353,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--group-texts", type=int, default=2048, help="texts per write group (ingestion's default: 256)")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--keywords-only", action="store_true", help="the keyword index alone (fast to build at 1M)")
+    ap.add_argument("--database", help="with --keywords postgres: an existing PostgreSQL URL (default: a throw-away cluster)")
     ap.add_argument("--recall", action="store_true", help="recall on the benchmark's two halves, real embedder")
     ap.add_argument("--dataset", type=Path, default=XQUAD)
     ap.add_argument("--out", type=Path, default=None)

@@ -33,8 +33,9 @@ def new_index(request, tmp_path):
     url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     made = []
 
-    def make(name: str = "keywords"):
-        ix = KeywordIndex(tmp_path / "sub" / f"{name}.sqlite") if url is None else PostgresKeywordIndex(url, name)
+    def make(name: str = "keywords", **kw):
+        ix = (KeywordIndex(tmp_path / "sub" / f"{name}.sqlite", **kw) if url is None
+              else PostgresKeywordIndex(url, name, **kw))
         made.append(ix)
         return ix
 
@@ -292,14 +293,14 @@ def test_affordable_keeps_the_rarest_tokens_within_the_budget(tokens, frequency,
     assert keywords.affordable(tokens, frequency, budget) == kept
 
 
-def test_a_token_too_common_to_rank_is_left_out(tmp_path):
+def test_a_token_too_common_to_rank_is_left_out(new_index):
     items = [KeywordItem(f"c{i}", "d.md", f"fraud report number {i}", "en") for i in range(6)]
     items.append(KeywordItem("rare", "e.md", "fraud in Cambodia", "en"))
-    full, small = KeywordIndex(tmp_path / "a.sqlite"), KeywordIndex(tmp_path / "b.sqlite", max_ranked=3)
+    full, small = new_index("a"), new_index("b", max_ranked=3)
     for ix in (full, small):
         ix.add(items)
     assert len(full.search("fraud Cambodia", 10, "en")) == 7  # every chunk holding "fraud" ranked
     assert ids(small.search("fraud Cambodia", 10, "en")) == ["rare"]  # "fraud" (7 chunks) over 3
     assert small.search("fraud", 10, "en") == []
     with pytest.raises(ValueError):
-        KeywordIndex(tmp_path / "c.sqlite", max_ranked=0)
+        new_index("c", max_ranked=0)

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from rag.errors import BackendUnavailable, InvalidInput, KeywordIndexStale
-from rag.retrieval.keywords import MAX_QUERY_TOKENS, KeywordItem
+from rag.retrieval.keywords import MAX_QUERY_TOKENS, MAX_RANKED, KeywordItem, affordable
 from rag.text import tokenize
 
 SCHEMA_VERSION = 1
@@ -132,8 +132,10 @@ def _checked(name: str, value: str) -> str:
 class PostgresKeywordIndex:
     """BM25 keyword search over one collection's chunks in PostgreSQL. Safe to share between threads."""
 
-    def __init__(self, database: str | sa.Engine, collection: str) -> None:
+    def __init__(self, database: str | sa.Engine, collection: str, max_ranked: int = MAX_RANKED) -> None:
         _checked("collection name", collection)
+        if max_ranked < 1:
+            raise ValueError(f"max_ranked must be at least 1, got {max_ranked!r}")
         if not collection or len(collection) > MAX_COLLECTION_NAME:
             raise InvalidInput(f"a collection name must have 1 to {MAX_COLLECTION_NAME} characters, got {collection!r}")
         if isinstance(database, sa.Engine):
@@ -145,6 +147,7 @@ class PostgresKeywordIndex:
             # No connection is made here: the pool opens one on first use.
             self._engine, self._owned = sa.create_engine(f"postgresql+psycopg://{rest}", pool_pre_ping=True), True
         self.collection = collection
+        self.max_ranked = max_ranked
         self._lock = threading.Lock()
         self._ready_tables = False
         self._stale: bool | None = None
@@ -215,13 +218,16 @@ class PostgresKeywordIndex:
 
     def add(self, items: Sequence[KeywordItem]) -> None:
         """Insert or replace items by id, all in one transaction (the last of a repeated id wins)."""
-        latest = {_checked("chunk id", it.id): it for it in items}
+        self.add_tokens([(it.id, it.document, it.language, tokenize.tokens(it.text, it.language)) for it in items])
+
+    def add_tokens(self, items: Sequence[tuple[str, str, str, Sequence[str]]]) -> None:
+        """`add` for chunks already tokenised: (id, document, language, tokens) each."""
+        latest = {_checked("chunk id", cid): (cid, doc, lang, toks) for cid, doc, lang, toks in items}
         rows, added = [], []
-        for it in latest.values():
-            toks = tokenize.tokens(it.text, it.language)
+        for cid, doc, lang, toks in latest.values():
             literal, lexemes = tsvector_text(toks)
-            rows.append(dict(collection=self.collection, id=it.id, document=_checked("document name", it.document),
-                             language=_checked("language", it.language), length=len(toks), tokens=literal))
+            rows.append(dict(collection=self.collection, id=cid, document=_checked("document name", doc),
+                             language=_checked("language", lang), length=len(toks), tokens=literal))
             added.append((len(toks), lexemes))
         if not rows:
             return
@@ -290,7 +296,8 @@ class PostgresKeywordIndex:
 
         Any chunk sharing a token with the query can match (the tokens are OR-ed); BM25 ranks them.
         Every token is quoted and every value is a bound parameter, so no input is read as syntax.
-        With `documents`, only their chunks are ranked (the k come from them).
+        With `documents`, only their chunks are ranked (the k come from them). Tokens too common to
+        rank within `max_ranked` chunks are left out, as in the SQLite index.
         """
         if k <= 0 or (documents is not None and not documents):
             return []
@@ -298,6 +305,18 @@ class PostgresKeywordIndex:
         if not expression:
             return []
         self._check()
+        with self._begin() as conn:
+            # As the SQLite index does: the rarest terms while the chunks holding them fit in
+            # max_ranked, so no search ranks in proportion to the corpus (a term most chunks hold
+            # weighs next to nothing in BM25 anyway).
+            frequency = dict(conn.execute(
+                sa.select(terms.c.term, terms.c.df).where(terms.c.collection == self.collection,
+                                                          terms.c.term == sa.any_(sa.cast(sa.bindparam("t", unique), _TEXTS)))
+            ).all())
+        kept = affordable(unique, frequency, self.max_ranked)
+        if not kept:
+            return []
+        expression, unique = tsquery_text(kept)
         params = dict(collection=self.collection, terms=unique, query=expression, k=k, k1=K1, b=B)
         binds = [sa.bindparam("terms", type_=_TEXTS)]
         scope = ""
