@@ -317,10 +317,13 @@ def saved_titles(pg) -> list[str]:
 
 
 def wait_answered(pg, n: int) -> None:
-    """Until the chat holds n answers, the last one final (the sidebar lists it once it is saved)."""
+    """Until the chat holds n answers, the last one final: its event over (Gradio marks the outputs of a
+    running event .pending, then .generating while it streams; the turn is saved in its last step),
+    and the sidebar lists it."""
     pg.wait_for_function(
         f"document.querySelectorAll('#chat .bot').length >= {n} && "
-        "!document.querySelectorAll('#chat .bot')[" + str(n - 1) + "].innerText.includes('…')", timeout=60000)
+        "!document.querySelectorAll('#chat .bot')[" + str(n - 1) + "].innerText.includes('…') && "
+        "document.querySelectorAll('.generating, .pending').length === 0", timeout=60000)
     pg.wait_for_selector("#conversations label.selected", timeout=30000)
 
 
@@ -342,7 +345,6 @@ def test_a_conversation_is_reopened_after_a_reload_and_goes_on(page):
     # a follow-up goes on in the same conversation, with its history
     ask(page, "Còn Lào thì sao?")
     wait_answered(page, 2)
-    page.wait_for_timeout(500)
     assert saved_titles(page) == [VI_Q] and page.locator("#chat .user").count() == 2
     # rename it, then see the panel as a user does
     page.fill("#conversation-title input", "Nghi phạm Myanmar")
