@@ -23,6 +23,12 @@ directory and the keyword index on disk, per chunk. Prints a table and writes
 bench/results/scale-<N>.json. The index is kept in --home: run again with the same --home to
 measure without building.
 
+At a million chunks with ~5 sentence vectors each, writing is hours here (40 chunks/s at 100k):
+`--sentence-chunks N` gives sentence vectors to the first N chunks only, and a --home holding the
+corpus's first chunks (a smaller build) gets the rest written onto it:
+
+    python -m bench.scale --chunks 1000000 --home /tmp/scale-100k-copy --sentence-chunks 100000
+
 --backend server runs the vectors in a `chroma run` started here (bench/servers.py); --keywords
 names the keyword index (only `sqlite`, the embedded default, exists here: a shared one plugs in
 at `open_keywords`).
@@ -178,32 +184,88 @@ def open_keywords(kind: str, assistant):
     raise SystemExit(f"--keywords {kind!r} is not available in this version; known: {', '.join(KEYWORD_BACKENDS)}")
 
 
-def build(assistant, keywords, n_chunks: int, dataset: Path, group_texts: int) -> dict:
+class ClauseTokens:
+    """The keyword index given each chunk's tokens from its clauses, each clause tokenised once (as
+    `keyword_rows` does), not each chunk tokenised whole: snowball stemming in Python is about 3.5 ms
+    a chunk, most of a write without sentence vectors. The first chunks are checked against the
+    tokenizer run on their whole text."""
+
+    CHECKED = 200
+
+    def __init__(self, index, rows) -> None:
+        self.index, self.rows, self.checked = index, rows, 0
+
+    def add(self, items) -> None:
+        from rag.text.tokenize import tokens
+
+        out = []
+        for it in items:
+            cid, _doc, _lang, joined = next(self.rows)
+            if cid != it.id:
+                raise SystemExit(f"keyword rows out of step with the documents: {cid} for {it.id}")
+            toks = joined.split()
+            if self.checked < self.CHECKED:
+                self.checked += 1
+                if toks != tokens(it.text, it.language):
+                    raise SystemExit(f"a chunk's tokens are not its clauses' tokens: {it.id}")
+            out.append((it.id, it.document, it.language, toks))
+        self.index.add_tokens(out)
+
+    def __getattr__(self, name):
+        return getattr(self.index, name)
+
+
+def build(assistant, keywords, n_chunks: int, dataset: Path, group_texts: int,
+          sentence_chunks: int | None = None) -> dict:
+    """Write the corpus's first n_chunks chunks; an index holding its first chunks already (a build
+    stopped, or a smaller size) gets the rest. With `sentence_chunks`, only the first that many
+    chunks get sentence vectors (the rest: chunk vectors and keyword rows)."""
     from rag.ingestion.write import IndexWriter
 
     have = assistant.store.count()
     if have >= n_chunks:
         say(f"scale: {have} chunks already in {assistant.settings.home}: not building")
         return {"chunks_before": have}
-    if have:
-        raise SystemExit(f"{assistant.settings.home} holds {have} chunks, fewer than {n_chunks}: use a fresh --home")
+    if have % CHUNKS_PER_DOC:
+        raise SystemExit(f"{assistant.settings.home} holds {have} chunks, not whole documents: use a fresh --home")
     pools = clause_pools(dataset)
     say("scale: clauses per language: " + ", ".join(f"{k} {len(v)}" for k, v in pools.items()))
-    writer = IndexWriter(assistant.store, RandomVectors(), "bench-scale", keywords=keywords,
-                         sentences=assistant.sentences, group_texts=group_texts)
+    if have:
+        say(f"scale: {have} chunks already there: writing chunks {have} to {n_chunks} of the same corpus")
+
+    rows = keyword_rows(n_chunks, pools)
+    for _ in range(have):
+        next(rows)
+    keywords = ClauseTokens(keywords, rows) if hasattr(keywords, "add_tokens") else keywords
+
+    def writer(sentences: bool) -> IndexWriter:
+        return IndexWriter(assistant.store, RandomVectors(), "bench-scale", keywords=keywords,
+                           sentences=assistant.sentences if sentences else None, group_texts=group_texts)
+
+    current = writer(sentence_chunks is None or have < sentence_chunks)
     t = time.perf_counter()
-    last = t
+    last, seen, written = t, 0, 0
     for doc in documents(n_chunks, pools):
-        writer.add(doc)
+        start, seen = seen, seen + len(doc.chunks)
+        if start < have:  # written by an earlier build: the corpus is the same every time
+            continue
+        if sentence_chunks is not None and start >= sentence_chunks and current.sentences is not None:
+            current.flush()
+            written += current.chunks_written
+            current = writer(False)
+        current.add(doc)
         if time.perf_counter() - last > 30:
             last = time.perf_counter()
-            say(f"scale: {writer.chunks_written} chunks written, {writer.chunks_written / (last - t):.0f}/s")
-    writer.flush()
+            done = written + current.chunks_written
+            say(f"scale: {have + done} chunks written, {done / (last - t):.0f}/s")
+    current.flush()
+    written += current.chunks_written
     seconds = time.perf_counter() - t
     sentences = assistant.sentences.count()
-    say(f"scale: wrote {writer.chunks_written} chunks and {sentences} sentences in {seconds:.0f} s")
-    return {"chunks_written": writer.chunks_written, "sentences_written": sentences, "write_s": seconds,
-            "chunks_per_s": writer.chunks_written / seconds, "clauses_per_language": {k: len(v) for k, v in pools.items()}}
+    say(f"scale: wrote {written} chunks in {seconds:.0f} s; {sentences} sentences in the index")
+    return {"chunks_before": have, "chunks_written": written, "sentences_written": sentences, "write_s": seconds,
+            "chunks_per_s": written / seconds, "sentence_chunks": sentence_chunks,
+            "clauses_per_language": {k: len(v) for k, v in pools.items()}}
 
 
 def disk(chroma: Path, keywords) -> dict:
@@ -394,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--processes", type=int, default=1, help="searching processes at once (their exit codes)")
     ap.add_argument("--group-texts", type=int, default=2048, help="texts per write group (ingestion's default: 256)")
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--sentence-chunks", type=int, default=None,
+                    help="sentence vectors for the first N chunks only (5 a chunk at 1M is hours of writing here)")
     ap.add_argument("--keywords-only", action="store_true", help="the keyword index alone (fast to build at 1M)")
     ap.add_argument("--database", help="with --keywords postgres: an existing PostgreSQL URL (default: a throw-away cluster)")
     ap.add_argument("--recall", action="store_true", help="recall on the benchmark's two halves, real embedder")
@@ -429,7 +493,8 @@ def run(args) -> int:
         assistant = Assistant(settings_for(home, url))
         stack.callback(assistant.close)
         keywords = open_keywords(args.keywords, assistant)
-        result["build"] = build(assistant, keywords, args.chunks, args.dataset, args.group_texts)
+        result["build"] = build(assistant, keywords, args.chunks, args.dataset, args.group_texts,
+                                args.sentence_chunks)
         result["sentences"] = assistant.sentences.count()
         if not args.build_only:
             result.update(measure(assistant, keywords, questions(args.dataset), args.runs))
@@ -455,7 +520,11 @@ def report(r: dict) -> str:
              f"{m['cpu']}, {m['cores']} cores; load average {r['load_avg'][0]:.2f} (1 min) at the end"]
     b = r.get("build", {})
     if "chunks_per_s" in b:
-        lines.append(f"written in {b['write_s']:.0f} s: {b['chunks_per_s']:.0f} chunks/s (sentences and keyword rows included)")
+        lines.append(f"{b['chunks_written']} chunks written in {b['write_s']:.0f} s: {b['chunks_per_s']:.0f} chunks/s "
+                     "(sentences and keyword rows included)" + (f", onto {b['chunks_before']} already there"
+                                                                 if b.get("chunks_before") else ""))
+    if b.get("sentence_chunks") is not None:
+        lines.append(f"sentence vectors for the first {b['sentence_chunks']} chunks only")
     names = ["search", *STAGE_SETS, "best_sentences"]
     if "search" in r:
         lines.append(table([[n, r[n]["p50_ms"], r[n]["p95_ms"], " ".join(map(str, r[n]["p95_runs"]))] for n in names],

@@ -101,6 +101,18 @@ def test_repeated_id_in_one_batch_keeps_the_last(new_index):
     assert ids(ix.search("second", 5, "fr")) == ["a"]
 
 
+def test_tokens_given_rank_as_the_text_they_came_from(new_index):
+    """add_tokens (for chunks tokenised elsewhere) writes what add writes from the text."""
+    from rag.text.tokenize import tokens
+
+    by_text, by_tokens = new_index("from-text"), new_index("from-tokens")
+    by_text.add(PASSAGES)
+    by_tokens.add_tokens([(p.id, p.document, p.language, tokens(p.text, p.language)) for p in PASSAGES])
+    for query, language in [("repaires démantelés", "fr"), ("缅甸 犯罪嫌疑人 1207", None), ("1207", None)]:
+        assert by_tokens.search(query, 5, language) == by_text.search(query, 5, language)
+    assert by_tokens.ids_by_document() == by_text.ids_by_document()
+
+
 def test_delete_document(index):
     assert index.delete_document("zh.md") == 2
     assert index.delete_document("zh.md") == 0

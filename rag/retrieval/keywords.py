@@ -179,16 +179,20 @@ class KeywordIndex:
 
     def add(self, items: Sequence[KeywordItem]) -> None:
         """Insert or replace items by id, all in one transaction."""
-        rows = [(it, " ".join(tokenize.tokens(it.text, it.language))) for it in items]
+        self.add_tokens([(it.id, it.document, it.language, tokenize.tokens(it.text, it.language)) for it in items])
+
+    def add_tokens(self, items: Sequence[tuple[str, str, str, Sequence[str]]]) -> None:
+        """`add` for chunks already tokenised: (id, document, language, tokens) each."""
+        rows = [(cid, doc, lang, " ".join(toks)) for cid, doc, lang, toks in items]
         with self._lock:
             conn = self._ready()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for it, joined in rows:
-                    self._delete_ids(conn, [it.id])
+                for cid, doc, lang, joined in rows:
+                    self._delete_ids(conn, [cid])
                     rowid = conn.execute(
                         "INSERT INTO chunks (id, document, language) VALUES (?, ?, ?)",
-                        (it.id, it.document, it.language),
+                        (cid, doc, lang),
                     ).lastrowid
                     conn.execute("INSERT INTO chunk_tokens (rowid, tokens) VALUES (?, ?)", (rowid, joined))
                     conn.executemany("INSERT INTO token_chunks VALUES (?, 1)"
