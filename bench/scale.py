@@ -30,8 +30,10 @@ corpus's first chunks (a smaller build) gets the rest written onto it:
     python -m bench.scale --chunks 1000000 --home /tmp/scale-100k-copy --sentence-chunks 100000
 
 --backend server runs the vectors in a `chroma run` started here (bench/servers.py); --keywords
-names the keyword index (only `sqlite`, the embedded default, exists here: a shared one plugs in
-at `open_keywords`).
+postgres keeps the keyword index in PostgreSQL (--database URL, or a throw-away cluster), as
+`RAG_DATABASE_URL` does. `--keywords-only --keywords postgres --database URL` loads the keyword rows
+of N chunks alone (minutes, not hours) into the collection a whole search reads, so a Chroma index
+built with the SQLite default is searched with PostgreSQL's keywords without writing it again.
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ STAGE_SETS = {
     "+sentence": "dense,center,sentence",
     "all": "dense,center,sentence,keyword,anchor",
 }
-KEYWORD_BACKENDS = ("sqlite", "postgres")  # postgres: --keywords-only, on a throw-away cluster or --database
+KEYWORD_BACKENDS = ("sqlite", "postgres")  # postgres: on a throw-away cluster, or --database
 _CLAUSE = re.compile(r"(?<=[,;:，；：、])\s*")
 
 
@@ -167,21 +169,27 @@ def questions(dataset: Path) -> list[dict]:
 
 # --- the indexes -------------------------------------------------------------------------------
 
-def settings_for(home: Path, chroma_url: str | None = None, retrieval: str | None = None):
+def settings_for(home: Path, chroma_url: str | None = None, retrieval: str | None = None,
+                 database_url: str | None = None):
     from rag.settings import Settings
 
     extra = {"chroma_url": chroma_url} if chroma_url else {}
+    if database_url:
+        extra["database_url"] = database_url
     if retrieval:
         extra["retrieval"] = retrieval
     return Settings(home=home, embed_backend="fake", **extra)
 
 
 def open_keywords(kind: str, assistant):
-    """The keyword index to write and search. `sqlite` is the product's embedded default; a shared
-    index (PostgreSQL) plugs in here: return an object with KeywordIndex's add/search/count."""
-    if kind == "sqlite":
-        return assistant.keywords
-    raise SystemExit(f"--keywords {kind!r} is not available in this version; known: {', '.join(KEYWORD_BACKENDS)}")
+    """The keyword index to write and search: the assistant's own, as the settings choose it (SQLite
+    beside the store, or PostgreSQL in the database of --database)."""
+    from rag.retrieval.keywords_pg import PostgresKeywordIndex
+
+    index = assistant.keywords
+    if (kind == "postgres") != isinstance(index, PostgresKeywordIndex):
+        raise SystemExit(f"--keywords {kind}: the assistant's keyword index is {type(index).__name__}")
+    return index
 
 
 class ClauseTokens:
@@ -275,8 +283,19 @@ def disk(chroma: Path, keywords) -> dict:
         return sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.exists() else 0
 
     kw = getattr(keywords, "path", None)
-    kw_bytes = sum(size(Path(f"{kw}{s}")) for s in ("", "-wal", "-shm")) if kw else 0
+    if kw:
+        kw_bytes = sum(size(Path(f"{kw}{s}")) for s in ("", "-wal", "-shm"))
+    else:  # PostgreSQL: its keyword tables, with their indexes (every collection's: one here)
+        kw_bytes = postgres_keyword_bytes(keywords._engine)
     return {"chroma_bytes": size(chroma), "keyword_bytes": kw_bytes}
+
+
+def postgres_keyword_bytes(engine) -> int:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return sum(conn.execute(sa.text(f"SELECT pg_total_relation_size('{t}')")).scalar()
+                   for t in ("keyword_chunks", "keyword_terms", "keyword_stats"))
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -398,7 +417,8 @@ def _postgres_keywords(args, result: dict):
         stack = contextlib.ExitStack()
         url = stack.enter_context(postgres_server(args.home / "pg"))
         atexit.register(stack.close)
-    index = PostgresKeywordIndex(url, "scale")
+    # The collection a whole search's assistant uses: rows loaded here serve `--keywords postgres` runs.
+    index = PostgresKeywordIndex(url, settings_for(args.home).collection)
     if index.count() < args.chunks:
         if index.count():
             raise SystemExit(f"the database holds fewer than {args.chunks} chunks: use a fresh one")
@@ -412,12 +432,7 @@ def _postgres_keywords(args, result: dict):
     with engine.connect() as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))  # what autovacuum would have done by then
 
-    def size() -> int:
-        with engine.connect() as conn:
-            return sum(conn.execute(sa.text(f"SELECT pg_total_relation_size('{t}')")).scalar()
-                       for t in ("keyword_chunks", "keyword_terms", "keyword_stats"))
-
-    return index, size
+    return index, lambda: postgres_keyword_bytes(engine)
 
 
 def index_rows(conn) -> int:
@@ -485,12 +500,18 @@ def run(args) -> int:
     home.mkdir(parents=True, exist_ok=True)
     result: dict = {"machine": machine(), "chunks": args.chunks, "backend": args.backend, "keywords": args.keywords}
     with ExitStack() as stack:
-        url = None
+        url = database = None
+        if args.keywords == "postgres":
+            database = args.database
+            if database is None:
+                from bench.servers import postgres_server
+
+                database = stack.enter_context(postgres_server(home / "pg"))
         if args.backend == "server":
             from bench.servers import chroma_server
 
             url, _process = stack.enter_context(chroma_server(home / "server"))
-        assistant = Assistant(settings_for(home, url))
+        assistant = Assistant(settings_for(home, url, database_url=database))
         stack.callback(assistant.close)
         keywords = open_keywords(args.keywords, assistant)
         result["build"] = build(assistant, keywords, args.chunks, args.dataset, args.group_texts,
