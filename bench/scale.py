@@ -244,7 +244,7 @@ def build(assistant, keywords, n_chunks: int, dataset: Path, group_texts: int,
     rows = keyword_rows(n_chunks, pools)
     for _ in range(have):
         next(rows)
-    keywords = ClauseTokens(keywords, rows) if hasattr(keywords, "add_tokens") else keywords
+    keywords = ClauseTokens(keywords, rows)
 
     def writer(sentences: bool) -> IndexWriter:
         return IndexWriter(assistant.store, RandomVectors(), "bench-scale", keywords=keywords,
