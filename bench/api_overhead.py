@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.servers import free_port
 from rag import Assistant, Delta, Sources, load_dataset, load_settings
 from rag.evaluation.metrics import median, percentile
 
@@ -62,11 +62,6 @@ def through_api(client: httpx.Client, url: str, model: str, question: str) -> tu
                 first = now
     return sources, first if first is not None else time.perf_counter() - started
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def serve_in_thread(assistant: Assistant):

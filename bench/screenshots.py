@@ -21,13 +21,14 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from bench.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots" / "zh-question-vi-source.png"
@@ -55,11 +56,6 @@ def caption_problems(answer: str, marks: int, original: str, translation: str) -
     return problems
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _environment(home: Path, fake: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "RAG_HOME"}
@@ -72,7 +68,7 @@ def _environment(home: Path, fake: bool) -> dict[str, str]:
 def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     rag = [sys.executable, "-m", "ui.cli"]
     subprocess.run([*rag, "ingest", str(ROOT / "seeds")], env=env, cwd=ROOT, check=True, timeout=900)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([*rag, "serve", "--port", str(port)], env=env, cwd=ROOT,
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

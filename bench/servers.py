@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,10 +29,80 @@ class ServerFailed(RuntimeError):
     pass
 
 
+# Ports for our servers come from below Linux's ephemeral range (32768-60999 by default), one
+# slice per test worker, taken in turn. bind(0) alone let two parallel workers be handed the same
+# port before either server had bound it; the later server then failed to bind while the earlier
+# one answered its readiness check, and a test talked to another test's server.
+_PORTS_LOW, _PORTS_HIGH, _SLICES = 20000, 32000, 16
+_taken: list[int] = []
+
+
+def _slice() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else os.getpid()
+    width = (_PORTS_HIGH - _PORTS_LOW) // _SLICES
+    low = _PORTS_LOW + (index % _SLICES) * width
+    return range(low, low + width)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody listens on, from this process's own slice, not handed out before."""
+    ports = _slice()
+    start = (_taken[-1] + 1) if _taken and _taken[-1] + 1 in ports else ports.start + os.getpid() % len(ports)
+    for offset in range(len(ports)):
+        port = ports.start + (start - ports.start + offset) % len(ports)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _taken.append(port)
+        return port
+    raise ServerFailed(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Inodes of the sockets listening on `port` (any address), from /proc/net/tcp{,6}."""
+    found: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` or one of its children holds a socket listening on `port`.
+
+    True where /proc cannot tell (not Linux): the readiness URL alone decides there."""
+    if not Path("/proc/net/tcp").exists():
+        return True
+    inodes = _listening_inodes(port)
+    if not inodes:
+        return False
+    pids = [pid]
+    try:
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for each in pids:
+        try:
+            fds = list(Path(f"/proc/{each}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                return True
+    return False
 
 
 def _answers(url: str) -> bool:
@@ -52,10 +123,12 @@ def running_server(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """Run `command` until the block ends, once `ready_url` answers HTTP 200; yield the process.
+    """Run `command` until the block ends, once `ready_url` answers HTTP 200 from a socket the
+    process itself listens on (not another server on the same port); yield the process.
 
     Output goes to `log_path` (a pipe nobody reads would fill up and freeze a chatty server).
     """
+    port = urllib.parse.urlsplit(ready_url).port
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -64,7 +137,7 @@ def running_server(
         )
         try:
             started = time.monotonic()
-            while not _answers(ready_url):
+            while not (_answers(ready_url) and (port is None or _listens(process.pid, port))):
                 if process.poll() is not None:
                     raise ServerFailed(f"{command[0]} exited with {process.returncode}: {_tail(log_path)}")
                 if time.monotonic() - started > timeout:

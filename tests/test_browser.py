@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,11 +36,6 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install -e '.[test]')")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -55,7 +51,7 @@ def server(tmp_path_factory):
                RAG_MIN_SCORE="-1")
     rag = [sys.executable, "-m", "ui.cli"]
     subprocess.run([*rag, "ingest", str(docs)], env=env, check=True, capture_output=True, timeout=300)
-    port = _free_port()
+    port = free_port()
     log = open(home / "serve.log", "w")
     proc = subprocess.Popen([*rag, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"

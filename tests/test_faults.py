@@ -3,7 +3,6 @@ chat's turn), and two ingestions at once from two real processes."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from rag import Assistant, Delta, Final, Sources, load_settings
 from rag.answering.prompts import REWRITE_PROMPT
 from rag.errors import BackendUnavailable
 from tests.conftest import ROOT, SEEDS
+from tests.servers import free_port
 from tests.test_crash import check_consistent
 from tests.test_openai_backend import Handler, start_server, stop_server
 from ui.app import chat_turn
@@ -26,18 +26,13 @@ REPLY = ["Campuchia ", "đã bắt giữ ", "2.141 ", "nghi phạm [1]."]
 TIMEOUT = 1.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def llm_server():
     """Yields a controller: .url, .up(mode) starts (or switches) the server, .down() stops it."""
 
     class Ctl:
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}/v1"
         srv = None
 

@@ -2,7 +2,6 @@
 the web server around it serves no file of the machine."""
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -10,6 +9,7 @@ import urllib.request
 import pytest
 
 from rag.errors import DocumentNotFound
+from tests.servers import free_port
 from ui.app import create_app
 from ui.viewer import open_source
 
@@ -32,17 +32,12 @@ def test_the_viewer_handler_only_opens_sources_of_the_answer(lib):
     assert open_source(lib, None, "c1") == ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_the_served_app_gives_out_no_file_of_the_machine(lib, seeds_copy, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("not for the web", encoding="utf-8")
     demo = create_app(lib)
-    port = _free_port()
+    port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         for path in [str(secret), "/etc/passwd", str(seeds_copy / VI_DOC), "../../../../etc/passwd"]:
