@@ -85,21 +85,80 @@ def test_edits_and_deletes_by_another_worker_reach_this_index(writer, other, see
 
 def test_an_unchanged_token_reads_nothing_else(writer, other):
     other.check(wait=True)
-    reads = other.store.calls.get("documents", 0)
+    reads, tokens = other.store.calls.get("documents", 0), other.state.calls["get"]
     other.clock.now += 5
     other.check(wait=True)
-    assert other.store.calls.get("documents", 0) == reads and other.state.calls["get"] == 2
+    assert other.store.calls.get("documents", 0) == reads and other.state.calls["get"] == tokens + 1
 
 
 def test_the_token_is_read_at_most_once_per_interval(writer, other):
     other.check(wait=True)
+    tokens = other.state.calls["get"]
     writer.ingest([])  # a change: a new token
     other.check()  # same instant: not even the token is read
-    assert other.state.calls["get"] == 1
+    assert other.state.calls["get"] == tokens
     other.clock.now += other.interval
     other.check()
     other.join(10)
-    assert other.state.calls["get"] == 2 and other.store.calls["documents"] == 2
+    assert other.state.calls["get"] > tokens and other.store.calls["documents"] == 2
+
+
+def restarted(sync: KeywordSync) -> KeywordSync:
+    """The same worker after a restart: same store and index file, nothing in memory."""
+    sync.keywords.close()
+    return KeywordSync(Counting(sync.store.inner), Counting(sync.state.inner), KeywordIndex(sync.keywords.path))
+
+
+def test_a_worker_restarted_on_an_unchanged_store_does_not_resync(writer, other):
+    other.check(wait=True)
+    assert other.keywords.in_step_with() == other.token()
+    again = restarted(other)
+    again.check(wait=True)
+    assert "documents" not in again.store.calls and again.error is None
+    assert again.keywords.ids_by_document() == store_ids(writer.store)
+    writer.ingest([])  # a change since: the next restart resyncs
+    later = restarted(again)
+    later.check(wait=True)
+    assert later.store.calls["documents"] == 1
+
+
+def test_any_write_to_the_index_removes_its_mark(writer, other):
+    other.check(wait=True)
+    other.keywords.delete_document("no such document")  # nothing removed: still in step
+    assert other.keywords.in_step_with() == other.token()
+    other.keywords.delete_document(GONE)
+    assert other.keywords.in_step_with() is None
+    other.check(wait=True)  # this process knows the token: no resync until the store changes
+    again = restarted(other)  # but a restart does, as the index is not marked
+    again.check(wait=True)
+    assert again.store.calls["documents"] == 1
+    assert again.keywords.ids_by_document() == store_ids(writer.store)
+    assert again.keywords.in_step_with() == again.token()
+
+
+def test_a_write_killed_half_way_makes_every_worker_resync(writer, other):
+    other.check(wait=True)
+    writer.keyword_sync.announce(starting=True)  # a write begins...
+    writer.store.delete_document(GONE)  # ...changes the store, and is killed before its last announce
+    again = restarted(other)
+    again.check(wait=True)
+    assert again.store.calls["documents"] == 1
+    assert GONE not in again.keywords.ids_by_document()
+    assert again.keywords.in_step_with() is None  # the store may still change under that token
+    assert restarted(again).keywords.in_step_with() is None
+
+
+def test_a_store_that_changes_during_the_resync_leaves_the_index_unmarked(writer, other):
+    class Announcing(KeywordIndex):
+        """Another worker's write lands while this index is being compared with the store."""
+
+        def ids_by_document(self):
+            writer.keyword_sync.announce()
+            return super().ids_by_document()
+
+    sync = KeywordSync(other.store, other.state, Announcing(other.keywords.path))
+    sync.check(wait=True)
+    assert sync.error is None and sync.keywords.in_step_with() is None
 
 
 def test_the_resync_runs_in_the_background(writer, other):
@@ -135,14 +194,37 @@ def test_a_failed_write_is_announced_and_its_error_kept(writer, other):
 def test_an_announcement_that_fails_does_not_hide_the_write_error(writer):
     sync = writer.keyword_sync
 
+    class GoesDown:
+        """Takes the write's first announcement, then is gone."""
+
+        def __init__(self):
+            self.calls = 0
+
+        def add(self, records):
+            self.calls += 1
+            if self.calls > 1:
+                raise ConnectionError("store down")
+
+    sync.state = GoesDown()
+    with pytest.raises(KeyError):
+        with sync.writing():
+            raise KeyError("the write's own error")
+    assert sync.state.calls == 2
+
+
+def test_a_write_whose_start_cannot_be_announced_does_not_start(writer):
+    sync = writer.keyword_sync
+
     class Down:
         def add(self, records):
             raise ConnectionError("store down")
 
     sync.state = Down()
-    with pytest.raises(KeyError):
+    started = []
+    with pytest.raises(ConnectionError):
         with sync.writing():
-            raise KeyError("the write's own error")
+            started.append(True)
+    assert not started
 
 
 def test_a_check_never_raises(writer, other):

@@ -241,6 +241,26 @@ def test_a_file_that_is_not_an_index_needs_rebuild(tmp_path):
     assert ix.count() == 1
 
 
+def test_the_in_step_mark_survives_a_reopen_and_goes_with_any_write_or_reset(tmp_path, monkeypatch):
+    path = tmp_path / "k.sqlite"
+    ix = KeywordIndex(path)
+    ix.add(PASSAGES[:2])
+    assert ix.in_step_with() is None
+    ix.mark_in_step("t1")
+    ix.close()
+    assert KeywordIndex(path).in_step_with() == "t1"
+    for write in (lambda i: i.add(PASSAGES[2:3]), lambda i: i.delete_document("fr.md"), KeywordIndex.reset):
+        i = KeywordIndex(path)
+        i.mark_in_step("t2")
+        write(i)
+        i.close()
+        assert KeywordIndex(path).in_step_with() is None
+    i = KeywordIndex(path)
+    i.mark_in_step("t3")
+    monkeypatch.setattr(tokenize, "VERSION", tokenize.VERSION + 1)
+    assert KeywordIndex(path).in_step_with() is None  # another tokenizer: never in step
+
+
 def test_usable_from_several_threads(new_index):
     ix = new_index()
     ix.add(PASSAGES)

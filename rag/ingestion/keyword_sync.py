@@ -9,8 +9,12 @@ of every document that is out of step, from the chunk texts already in the store
 Until that finishes it retrieves as before: the vectors already find a new document, and the
 keyword hits of a deleted one are dropped because the store no longer has them.
 
-A worker's first check always syncs (its token is unknown), so a worker started on a stale index,
-or on one of an older format, catches up by itself.
+A worker's first check syncs unless its index records that it was in step with the store's current
+token (`mark_in_step`, kept in the index and removed by any write to it), so a worker started on a
+stale index, or on one of an older format, catches up by itself, and one restarted on an unchanged
+store is ready at once. A write announces twice: a WRITING token when it starts, a final one when it
+ends; an index is marked in step only with a final token that did not change during its resync, so a
+write killed half-way (its WRITING token stays) makes every worker resync, as before.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from rag.ingestion.repair import stored_chunk_ids, sync_keywords
 log = logging.getLogger(__name__)
 
 STATE_ID = "keyword-generation"
+WRITING = "writing-"  # a token's prefix while a write is under way (or was killed)
 
 
 class KeywordSync:
@@ -56,16 +61,19 @@ class KeywordSync:
         hits = self.state.get([STATE_ID])
         return hits[0].text if hits else ""
 
-    def announce(self) -> None:
+    def announce(self, *, starting: bool = False) -> None:
         """Say that the store changed, so that every worker resyncs (this one included: a resync
-        that was running while this process wrote may have read the store half-written)."""
-        self.state.add([Record(STATE_ID, "", uuid.uuid4().hex, [1.0])])
+        that was running while this process wrote may have read the store half-written).
+        `starting`: a write begins; the token says so until the write's final announce."""
+        self.state.add([Record(STATE_ID, "", (WRITING if starting else "") + uuid.uuid4().hex, [1.0])])
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
         """Around an ingestion or a delete: waits for a running resync, keeps new ones from starting,
-        and announces the change afterwards, even when the write failed part-way."""
+        and announces the change before (a write killed half-way is never taken for a finished one)
+        and after, even when the write failed part-way."""
         with self._busy:
+            self.announce(starting=True)
             try:
                 yield
             except BaseException:
@@ -92,7 +100,8 @@ class KeywordSync:
             self.error = e
             self._busy.release()
             return
-        if token == self._synced:
+        if token == self._synced or (self._synced is None and self._marked(token)):
+            self._synced = token
             self._busy.release()
             return
         if wait:
@@ -110,6 +119,7 @@ class KeywordSync:
                 self.keywords.reset()  # an older format: every document is then out of step
             self.notices = tuple(sync_keywords(self.store, self.keywords, stored_chunk_ids(self.store)))
             self._synced = token
+            self._mark(token)
             self.error = None
             for notice in self.notices:
                 log.info("%s", notice)
@@ -118,6 +128,29 @@ class KeywordSync:
             log.warning("keyword index resync failed: %s", e)
         finally:
             self._busy.release()
+
+    def _mark(self, token: str) -> None:
+        """After a resync to `token`: record it in the index if the store did not change meanwhile
+        (what the resync read is then the store as of `token`). Best effort: unmarked, the next
+        worker to start resyncs."""
+        mark = getattr(self.keywords, "mark_in_step", None)
+        if mark is None or not token or token.startswith(WRITING):
+            return
+        try:
+            if self.token() == token:
+                mark(token)
+        except Exception as e:
+            log.info("keyword index not marked in step: %s", e)
+
+    def _marked(self, token: str) -> bool:
+        """The index records that it was in step with the store as of `token` (a final one)."""
+        in_step_with = getattr(self.keywords, "in_step_with", None)
+        if in_step_with is None or token.startswith(WRITING) or not token:
+            return False
+        try:
+            return in_step_with() == token
+        except Exception:  # unreadable: resync, which reports what is wrong
+            return False
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for a background resync to end."""

@@ -8,6 +8,11 @@ so "nghi_phạm" and "2.141" stay whole.
 Beside them, `token_chunks` counts the chunks holding each token (kept with every write), so a
 search learns what each query token would cost to rank without reading its postings (MAX_RANKED).
 
+`meta` may also hold the change token of the vector store the index was last found in step with
+(rag/ingestion/keyword_sync.py): a worker restarted on an unchanged store then skips the resync,
+which reads every chunk's metadata (minutes at a million chunks). Every write to the index removes
+that mark in its own transaction, so an index changed since (by any process) is never taken as in step.
+
 The file holds a schema version (PRAGMA user_version) and the tokenizer version it was built with.
 A file of version 1 (no counts) gets its counts from FTS5's own vocabulary when opened, once. When
 either version differs otherwise, `needs_rebuild()` is true and every other operation raises
@@ -51,6 +56,7 @@ CREATE VIRTUAL TABLE chunk_tokens USING fts5 (
 CREATE TABLE token_chunks (token TEXT PRIMARY KEY, chunks INTEGER NOT NULL) WITHOUT ROWID;
 """
 _TABLES = ("meta", "chunks", "chunk_tokens", "token_chunks")
+_IN_STEP = "in_step_with"  # meta: the store's change token the index was last found in step with
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,7 @@ class KeywordIndex:
             conn = self._ready()
             conn.execute("BEGIN IMMEDIATE")
             try:
+                self._unmark(conn)
                 for cid, doc, lang, joined in rows:
                     self._delete_ids(conn, [cid])
                     rowid = conn.execute(
@@ -210,12 +217,35 @@ class KeywordIndex:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 ids = [r[0] for r in conn.execute("SELECT id FROM chunks WHERE document = ?", (document,))]
+                if ids:
+                    self._unmark(conn)
                 self._delete_ids(conn, ids)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             return len(ids)
+
+    # --- the store state the index is in step with --------------------------------------------
+
+    def in_step_with(self) -> str | None:
+        """The vector store's change token this index was last found in step with, unless the index
+        was written to since (or needs a rebuild)."""
+        with self._lock:
+            if self.needs_rebuild():
+                return None
+            row = self._connect().execute("SELECT value FROM meta WHERE key = ?", (_IN_STEP,)).fetchone()
+            return row[0] if row else None
+
+    def mark_in_step(self, token: str) -> None:
+        """Record that the index holds exactly the store's chunks as of the store's `token`."""
+        with self._lock:
+            self._ready().execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_IN_STEP, token))
+
+    @staticmethod
+    def _unmark(conn: sqlite3.Connection) -> None:
+        """Inside a write's transaction: the index is no longer known to be in step."""
+        conn.execute("DELETE FROM meta WHERE key = ?", (_IN_STEP,))
 
     @staticmethod
     def _delete_ids(conn: sqlite3.Connection, ids: Sequence[str]) -> None:
