@@ -18,8 +18,9 @@ meaningless here (`--recall` measures it on the benchmark instead, with the real
 
 Measured: whole `Assistant.search` p50/p95 over 60 benchmark questions (15 per language), then
 each stage set alone through `Retriever` (dense+center, +keyword, +sentence, all defaults), and
-`best_sentences` for the top 5 (what `ask` adds); the process's RSS after the searches; the Chroma
-directory and the keyword index on disk, per chunk. Prints a table and writes
+`best_sentences` for the top 5 (what `ask` adds); the process's RSS after the searches (and the
+`chroma run`'s, with --backend server); the time a worker restarted on an unchanged store takes
+to check its keyword index; the Chroma directory and the keyword index on disk, per chunk. Prints a table and writes
 bench/results/scale-<N>.json. The index is kept in --home: run again with the same --home to
 measure without building.
 
@@ -519,7 +520,7 @@ def run(args) -> int:
         if args.backend == "server":
             from bench.servers import chroma_server
 
-            url, _process = stack.enter_context(chroma_server(home / "server"))
+            url, server = stack.enter_context(chroma_server(home / "server"))
         assistant = Assistant(settings_for(home, url, database_url=database))
         stack.callback(assistant.close)
         keywords = open_keywords(args.keywords, assistant)
@@ -528,6 +529,8 @@ def run(args) -> int:
         result["sentences"] = assistant.sentences.count()
         if not args.build_only:
             result.update(measure(assistant, keywords, questions(args.dataset), args.runs))
+            if url:  # the `chroma run` holds the vectors' graphs: its memory, beside the worker's
+                result["server_rss_mb"], result["server_peak_rss_mb"] = rss_mb(server.pid)
         result["disk"] = disk(home / "server" / "db" if url else assistant.settings.chroma_path, keywords)
     n = args.chunks
     d = result["disk"]
@@ -561,7 +564,9 @@ def report(r: dict) -> str:
                            ["", "p50 ms", "p95 ms", "p95 per run"]))
         lines.append(f"first keyword sync {r['first_keyword_sync_s']:.1f} s, a restarted worker's check "
                      f"{r.get('restart_keyword_check_s', float('nan')):.2f} s; RSS after the searches "
-                     f"{r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f} MB)")
+                     f"{r['rss_mb']:.0f} MB (peak {r['peak_rss_mb']:.0f} MB)"
+                     + (f"; the Chroma server's {r['server_rss_mb']:.0f} MB (peak {r['server_peak_rss_mb']:.0f} MB)"
+                        if "server_rss_mb" in r else ""))
     d = r["disk"]
     lines.append(f"disk: Chroma {d['chroma_bytes'] / 2**20:.0f} MiB ({d['chroma_bytes_per_chunk']:.0f} B/chunk), keyword "
                  f"index {d['keyword_bytes'] / 2**20:.0f} MiB ({d['keyword_bytes_per_chunk']:.0f} B/chunk)")
