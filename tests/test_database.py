@@ -113,6 +113,24 @@ def test_workers_starting_together_migrate_once(postgres_url):
     engine.dispose()
 
 
+def test_keyword_tables_made_by_the_index_itself_are_kept_by_the_migrations(postgres_url):
+    """A keyword index loaded on an empty database before the assistant ever opened it (a bulk load,
+    a script) made its tables itself: the first migration keeps them and their rows."""
+    from rag.retrieval.keywords import KeywordItem
+    from rag.retrieval.keywords_pg import PostgresKeywordIndex
+
+    index = PostgresKeywordIndex(postgres_url, "rag_chunks")
+    index.add([KeywordItem("a:0", "a.txt", "Le Cambodge a arrêté 2.141 suspects.", "fr")])
+    index.close()
+    url = load_settings(database_url=postgres_url).database
+    engine = db_engine.engine_for(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == db_engine.HEAD
+    again = PostgresKeywordIndex(engine, "rag_chunks")
+    assert [i for i, _ in again.search("Cambodge", 3, "fr")] == ["a:0"]
+    db_engine.forget()
+
+
 HOLDER = """
 import sys, time
 from rag.ingestion.lock import ingestion_lock
