@@ -47,7 +47,7 @@ def seconds(step, text: str) -> float:
     process (a served app, a warm-up), do not count: the timing is of the code."""
     # The cyclic garbage collector's passes cost in proportion to everything this process holds
     # (under xdist, what earlier tests left), not to this input: they are kept out of the timing.
-    gc.collect()
+    # Disabled, not run first: a full collection in a worker that ran other files took 0.5 s a call.
     gc.disable()
     try:
         start = time.thread_time()
