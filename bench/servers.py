@@ -48,7 +48,9 @@ def _slice() -> range:
 def free_port() -> int:
     """A loopback port nobody listens on, from this process's own slice, not handed out before."""
     ports = _slice()
-    start = (_taken[-1] + 1) if _taken and _taken[-1] + 1 in ports else ports.start + os.getpid() % len(ports)
+    # After the last port handed out, wrapping round the slice (a port comes back only after all
+    # the others have been handed out); the first time, somewhere in it.
+    start = _taken[-1] + 1 if _taken and _taken[-1] in ports else ports.start + os.getpid() % len(ports)
     for offset in range(len(ports)):
         port = ports.start + (start - ports.start + offset) % len(ports)
         with socket.socket() as sock:

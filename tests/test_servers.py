@@ -57,6 +57,15 @@ def test_free_ports_are_not_handed_out_twice_and_stay_below_the_ephemeral_range(
     assert all(20000 <= p < 32000 for p in ports)
 
 
+def test_ports_wrap_round_the_slice_without_coming_back_early(monkeypatch):
+    """Past the slice's end the ports start again at its beginning, not anywhere in it."""
+    slice_ = servers._slice()
+    monkeypatch.setattr(servers, "_taken", [slice_.stop - 2])
+    got = [free_port() for _ in range(100)]
+    assert len(set(got)) == 100 and all(p in slice_ for p in got)
+    assert slice_.start in got[:3]  # stop - 1 (unless busy), then the beginning
+
+
 def test_parallel_workers_draw_from_separate_slices(monkeypatch):
     seen = []
     for worker in ("gw0", "gw1", "gw2"):
