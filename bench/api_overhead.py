@@ -63,7 +63,6 @@ def through_api(client: httpx.Client, url: str, model: str, question: str) -> tu
     return sources, first if first is not None else time.perf_counter() - started
 
 
-
 def serve_in_thread(assistant: Assistant):
     """The server `rag serve` runs (page and API), on a free loopback port in this process."""
     import uvicorn

@@ -56,7 +56,6 @@ def caption_problems(answer: str, marks: int, original: str, translation: str) -
     return problems
 
 
-
 def _environment(home: Path, fake: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "RAG_HOME"}
     env["RAG_HOME"] = str(home)

@@ -36,7 +36,6 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install -e '.[test]')")
 
 
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`rag serve` over the seeds plus a hostile document; answers are forced into French so every

@@ -26,7 +26,6 @@ REPLY = ["Campuchia ", "đã bắt giữ ", "2.141 ", "nghi phạm [1]."]
 TIMEOUT = 1.0
 
 
-
 @pytest.fixture
 def llm_server():
     """Yields a controller: .url, .up(mode) starts (or switches) the server, .down() stops it."""

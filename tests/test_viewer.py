@@ -23,14 +23,12 @@ def test_document_serves_only_ingested_documents(lib, seeds_copy, name):
         lib.document(name)
 
 
-
 def test_the_viewer_handler_only_opens_sources_of_the_answer(lib):
     answer = lib.ask("Myanmar đã trao trả bao nhiêu nghi phạm cho Trung Quốc?")
     # values come from the browser: anything that is not one of this answer's sources opens nothing
     for value in ["c99", "r5", "", "c", "x1", "c-1", "../etc/passwd"]:
         assert open_source(lib, answer, value) == ""
     assert open_source(lib, None, "c1") == ""
-
 
 
 def test_the_served_app_gives_out_no_file_of_the_machine(lib, seeds_copy, tmp_path):

@@ -134,7 +134,7 @@ class KeywordSync:
         (what the resync read is then the store as of `token`). Best effort: unmarked, the next
         worker to start resyncs."""
         mark = getattr(self.keywords, "mark_in_step", None)
-        if mark is None or not token or token.startswith(WRITING):
+        if mark is None or not _final(token):
             return
         try:
             if self.token() == token:
@@ -145,7 +145,7 @@ class KeywordSync:
     def _marked(self, token: str) -> bool:
         """The index records that it was in step with the store as of `token` (a final one)."""
         in_step_with = getattr(self.keywords, "in_step_with", None)
-        if in_step_with is None or token.startswith(WRITING) or not token:
+        if in_step_with is None or not _final(token):
             return False
         try:
             return in_step_with() == token
@@ -157,3 +157,8 @@ class KeywordSync:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+
+def _final(token: str) -> bool:
+    """A token a finished write left: not empty (a store nothing announced yet) nor a write's start."""
+    return bool(token) and not token.startswith(WRITING)
